@@ -1,0 +1,142 @@
+"""Live updates to browsers: one small publish helper over the channel layer.
+
+Domain services call :func:`publish_on_commit` after they change state; the
+message reaches every websocket subscribed to the group (see consumers.py)
+only if the transaction commits. Group sends are at-most-once, so messages
+carry a ``version`` and clients that see a gap refetch a snapshot.
+
+Groups: ``supervisors`` (everyone who may supervise), ``agent-{id}``,
+``queue-{id}``, ``user-{id}``, ``call-{id}``.
+"""
+
+import asyncio
+import json
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+SUPERVISORS = "supervisors"
+
+
+def agent_group(agent_id) -> str:
+    return f"agent-{agent_id}"
+
+
+def queue_group(queue_id) -> str:
+    return f"queue-{queue_id}"
+
+
+def user_group(user_id) -> str:
+    return f"user-{user_id}"
+
+
+def publish_on_commit(group: str, message: dict) -> None:
+    """Send ``message`` to ``group`` once the current transaction commits."""
+    # Serialise now: the message must describe the state this transaction
+    # wrote, and must be JSON-safe (the consumer forwards it as JSON).
+    payload = json.loads(json.dumps(message, cls=DjangoJSONEncoder))
+    transaction.on_commit(lambda: publish_rollback_unsafe(group, payload))
+
+
+def publish_rollback_unsafe(group: str, message: dict) -> None:
+    """Send now, even if the surrounding transaction later rolls back."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "live.push", "message": message})
+    except Exception:
+        # A browser missing one update refetches on the next version gap;
+        # losing Redis for a moment must not fail the call flow that published.
+        logger.warning("realtime publish to %s failed", group, exc_info=True)
+
+
+class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
+    """The in-memory layer, usable from worker threads of the same process.
+
+    Channels' in-memory layer keeps asyncio queues bound to the event loop of
+    the consumer reading them. In the embedded demo the Celery worker runs in
+    a thread with its own loop, and a plain ``put_nowait`` from there would not
+    wake the consumer. Sends from another loop are handed to the loop that
+    owns the channel. Production uses channels-redis and never needs this.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._owners: dict[str, asyncio.AbstractEventLoop] = {}
+
+    async def receive(self, channel):
+        self._owners[channel] = asyncio.get_running_loop()
+        return await super().receive(channel)
+
+    async def send(self, channel, message):
+        owner = self._owners.get(channel)
+        current = asyncio.get_running_loop()
+        if owner is None or owner is current or owner.is_closed():
+            return await super().send(channel, message)
+        future = asyncio.run_coroutine_threadsafe(InMemoryChannelLayer.send(self, channel, message), owner)
+        return await asyncio.wrap_future(future)
+
+    async def group_discard(self, group, channel):
+        await super().group_discard(group, channel)
+        if not any(channel in members for members in self.groups.values()):
+            self._owners.pop(channel, None)
+
+
+# --- What a websocket joins ---------------------------------------------------
+# Apps register providers instead of the consumer importing every app:
+# a group provider returns the groups a user joins on connect; a snapshot
+# provider adds its part of the state sent right after connecting; a
+# subscription check decides whether a user may join ``<prefix>-<id>`` on
+# request (e.g. a supervisor opening one queue's board).
+
+_group_providers: list = []
+_snapshot_providers: list = []
+_subscription_checks: dict = {}
+
+
+def register_group_provider(fn):
+    _group_providers.append(fn)
+    return fn
+
+
+def register_snapshot_provider(fn):
+    _snapshot_providers.append(fn)
+    return fn
+
+
+def register_subscription_check(prefix: str):
+    def decorator(fn):
+        _subscription_checks[prefix] = fn
+        return fn
+
+    return decorator
+
+
+def groups_for(user) -> set[str]:
+    from apps.core.roles import Role, user_can
+
+    groups = {user_group(user.pk)}
+    if user_can(user, Role.SUPERVISOR):
+        groups.add(SUPERVISORS)
+    for provider in _group_providers:
+        groups.update(provider(user))
+    return groups
+
+
+def snapshot_for(user) -> dict:
+    snapshot: dict = {}
+    for provider in _snapshot_providers:
+        snapshot.update(provider(user))
+    return json.loads(json.dumps(snapshot, cls=DjangoJSONEncoder))
+
+
+def may_subscribe(user, group: str) -> bool:
+    prefix, _, ident = group.rpartition("-")
+    check = _subscription_checks.get(prefix)
+    return bool(check and ident.isdigit() and check(user, int(ident)))
