@@ -1,0 +1,302 @@
+"""Storing and processing webhook events; recording and finishing commands."""
+
+from __future__ import annotations
+
+import logging
+import traceback as tb
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from pydantic import ValidationError
+
+from apps.telnyx.client import COMMANDS, TelnyxError
+from apps.telnyx.dispatch import handlers_for
+from apps.telnyx.events import parse_event
+from apps.telnyx.models import TelnyxCommand, TelnyxEvent
+
+logger = logging.getLogger(__name__)
+
+EVENT_MAX_ATTEMPTS = 5
+STORED_HEADERS = ("telnyx-signature-ed25519", "telnyx-timestamp", "user-agent")
+
+
+# --- Webhook events ----------------------------------------------------------
+def event_store(*, body: dict, headers: dict) -> tuple[TelnyxEvent | None, bool]:
+    """Store a verified delivery once; returns ``(event, created)``.
+
+    The unique event id decides duplicates: a second delivery of the same
+    event hits the constraint and is acknowledged without being processed.
+    Processing is queued only after the row is committed.
+    """
+    data = body["data"]
+    payload = data.get("payload") or {}
+    try:
+        with transaction.atomic():
+            event = TelnyxEvent.objects.create(
+                event_id=str(data["id"]),
+                event_type=str(data["event_type"]),
+                occurred_at=_parse_time(data.get("occurred_at")),
+                call_control_id=str(payload.get("call_control_id") or "")[:255],
+                body=body,
+                headers={k: v for k, v in headers.items() if k.lower() in STORED_HEADERS},
+            )
+            transaction.on_commit(partial(event_enqueue, event.pk))
+    except IntegrityError:
+        return None, False
+    return event, True
+
+
+def event_enqueue(event_pk: int) -> None:
+    """Hand an event to a worker; if the broker is down the sweep will."""
+    from apps.telnyx.tasks import telnyx_event_process_task
+
+    try:
+        telnyx_event_process_task.delay(event_pk)
+    except Exception:
+        # Never fail the webhook for this: the event is committed and
+        # telnyx_events_sweep finds unprocessed events when Redis is back.
+        logger.warning("could not queue event %s; the sweep will process it", event_pk, exc_info=True)
+
+
+def event_process(*, event_pk: int) -> None:
+    """Run the handlers of one stored event, at most once.
+
+    The row is locked with SKIP LOCKED, so two workers handed the same event
+    (a re-queue by the sweep, a redelivered task) never both process it, and
+    handlers run in the same transaction that marks the event processed.
+    """
+    try:
+        with transaction.atomic():
+            record = (
+                TelnyxEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk=event_pk, processed_at__isnull=True)
+                .first()
+            )
+            if record is None:
+                return
+            event = parse_event(record.body, record)
+            handlers = handlers_for(record.event_type)
+            for handler in handlers:
+                handler(event)
+            record.status = TelnyxEvent.Status.PROCESSED if handlers else TelnyxEvent.Status.IGNORED
+            record.processed_at = timezone.now()
+            record.attempts += 1
+            record.error = record.traceback = ""
+            record.save(update_fields=["status", "processed_at", "attempts", "error", "traceback"])
+    except Exception as exc:
+        _event_failed(event_pk, exc, permanent=isinstance(exc, ValidationError))
+
+
+def _event_failed(event_pk: int, exc: Exception, *, permanent: bool) -> None:
+    logger.exception("processing event %s failed", event_pk)
+    with transaction.atomic():
+        record = TelnyxEvent.objects.select_for_update().filter(pk=event_pk).first()
+        if record is None:
+            return
+        record.attempts += 1
+        record.error = f"{type(exc).__name__}: {exc}"[:2000]
+        record.traceback = "".join(tb.format_exception(exc))[-10000:]
+        # A payload that does not parse will never parse: fail at once. Other
+        # errors (a deadlock, a database restart) get a few more sweeps.
+        if permanent or record.attempts >= EVENT_MAX_ATTEMPTS:
+            record.status = TelnyxEvent.Status.FAILED
+        record.save(update_fields=["attempts", "error", "traceback", "status"])
+
+
+def events_sweep(*, older_than: timedelta = timedelta(seconds=10)) -> int:
+    """Queue every pending event stored before ``older_than`` ago; returns how many."""
+    cutoff = timezone.now() - older_than
+    pks = list(
+        TelnyxEvent.objects.filter(
+            processed_at__isnull=True, status=TelnyxEvent.Status.PENDING, received_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for pk in pks:
+        event_enqueue(pk)
+    return len(pks)
+
+
+def events_reprocess(*, pks) -> int:
+    """Make failed (or any) events pending again and queue them."""
+    count = TelnyxEvent.objects.filter(pk__in=pks).update(
+        status=TelnyxEvent.Status.PENDING, processed_at=None, attempts=0, error="", traceback=""
+    )
+    for pk in pks:
+        event_enqueue(pk)
+    return count
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    try:
+        return parse_datetime(str(value))
+    except ValueError:
+        return None
+
+
+# --- Commands ----------------------------------------------------------------
+SuccessHook = Callable[[TelnyxCommand], None]
+_success_hooks: dict[str, list[SuccessHook]] = {}
+_failure_hooks: dict[str, list[SuccessHook]] = {}
+
+
+def on_command_success(*actions: str):
+    """Register a service to run (in a transaction) when a command succeeds."""
+
+    def decorator(fn):
+        for action in actions:
+            _success_hooks.setdefault(action, []).append(fn)
+        return fn
+
+    return decorator
+
+
+def on_command_failure(*actions: str):
+    """Register a service to run when a command fails for good ("*" = any)."""
+
+    def decorator(fn):
+        for action in actions:
+            _failure_hooks.setdefault(action, []).append(fn)
+        return fn
+
+    return decorator
+
+
+def command_create(
+    *,
+    action: str,
+    body: dict | None = None,
+    call_control_id: str = "",
+    conference_id: str = "",
+    key: str | None = None,
+    depends_on: TelnyxCommand | None = None,
+) -> TelnyxCommand:
+    """Record the intent to send a command; it is sent by a worker after commit.
+
+    ``key`` names the intent so that recording it twice (a replayed step, a
+    re-run handler) returns the first command instead of adding a second.
+    With ``depends_on`` the command waits until that one has succeeded.
+    """
+    endpoint = COMMANDS[action]
+    path = endpoint.path.format(call_control_id=call_control_id, conference_id=conference_id)
+    command, created = TelnyxCommand.objects.get_or_create(
+        key=key or f"{action}:{call_control_id or conference_id}:{uuid.uuid4().hex}",
+        defaults={
+            "action": action,
+            "method": endpoint.method,
+            "path": path,
+            "body": body or {},
+            "call_control_id": call_control_id,
+            "depends_on": depends_on,
+        },
+    )
+    if created and depends_on is None:
+        transaction.on_commit(partial(command_enqueue, command.pk))
+    return command
+
+
+def command_enqueue(command_pk: int) -> None:
+    from apps.telnyx.tasks import telnyx_command_send_task
+
+    try:
+        telnyx_command_send_task.delay(command_pk)
+    except Exception:
+        logger.warning("could not queue command %s; the sweep will send it", command_pk, exc_info=True)
+
+
+def command_claim(*, command_pk: int) -> TelnyxCommand | None:
+    """Mark a command as being sent; ``None`` if it is finished or not ready."""
+    with transaction.atomic():
+        command = (
+            TelnyxCommand.objects.select_for_update(of=("self",))
+            .select_related("depends_on")
+            .filter(pk=command_pk)
+            .first()
+        )
+        if command is None or command.status in (TelnyxCommand.Status.SUCCEEDED, TelnyxCommand.Status.FAILED):
+            return None
+        if command.depends_on and command.depends_on.status != TelnyxCommand.Status.SUCCEEDED:
+            return None
+        command.status = TelnyxCommand.Status.SENDING
+        command.attempts += 1
+        command.sent_at = command.sent_at or timezone.now()
+        command.save(update_fields=["status", "attempts", "sent_at"])
+        return command
+
+
+@transaction.atomic
+def command_succeed(*, command_pk: int, status: int, response: dict) -> None:
+    command = TelnyxCommand.objects.select_for_update().get(pk=command_pk)
+    if command.status == TelnyxCommand.Status.SUCCEEDED:
+        return
+    command.status = TelnyxCommand.Status.SUCCEEDED
+    command.response_status = status
+    command.response = response
+    command.error = ""
+    command.finished_at = timezone.now()
+    command.save(update_fields=["status", "response_status", "response", "error", "finished_at"])
+    for hook in _success_hooks.get(command.action, []):
+        hook(command)
+    for child_pk in command.dependents.filter(status=TelnyxCommand.Status.QUEUED).values_list("pk", flat=True):
+        transaction.on_commit(partial(command_enqueue, child_pk))
+
+
+def command_retry_later(*, command_pk: int, error: TelnyxError) -> None:
+    TelnyxCommand.objects.filter(pk=command_pk).exclude(status=TelnyxCommand.Status.SUCCEEDED).update(
+        status=TelnyxCommand.Status.QUEUED, error=error.message[:2000], response_status=error.status
+    )
+
+
+@transaction.atomic
+def command_fail(*, command_pk: int, error: TelnyxError | str) -> None:
+    """A command that will not be sent again: record why and let its domain react.
+
+    Dependent commands fail with it, so nothing waits forever on a parent
+    that will never succeed.
+    """
+    command = TelnyxCommand.objects.select_for_update().get(pk=command_pk)
+    if command.status in (TelnyxCommand.Status.SUCCEEDED, TelnyxCommand.Status.FAILED):
+        return
+    message = error.message if isinstance(error, TelnyxError) else str(error)
+    command.status = TelnyxCommand.Status.FAILED
+    command.error = message[:2000]
+    if isinstance(error, TelnyxError):
+        command.response_status = error.status
+        command.response = error.body
+    command.finished_at = timezone.now()
+    command.save(update_fields=["status", "error", "response_status", "response", "finished_at"])
+    logger.warning("telnyx command %s %s failed: %s", command.action, command.command_id, message)
+    for hook in _failure_hooks.get(command.action, []) + _failure_hooks.get("*", []):
+        hook(command)
+    for child in command.dependents.exclude(status=TelnyxCommand.Status.FAILED):
+        command_fail(command_pk=child.pk, error=f"not sent: {command.action} it depends on failed")
+
+
+def commands_sweep(
+    *, stuck_after: timedelta = timedelta(seconds=30), expire_after: timedelta = timedelta(minutes=5)
+) -> int:
+    """Re-queue commands whose task was lost; fail the ones too old to matter.
+
+    A command can be left queued if Redis was down when its transaction
+    committed, or left sending if its worker died. Re-sending is safe: it
+    carries the same command_id. After ``expire_after`` the call it was for
+    has long moved on, so the command is failed (and surfaced) instead.
+    """
+    now = timezone.now()
+    stale = TelnyxCommand.objects.filter(
+        status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING], created_at__lt=now - stuck_after
+    ).exclude(depends_on__status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING])
+    count = 0
+    for pk, created_at in stale.values_list("pk", "created_at")[:1000]:
+        if created_at < now - expire_after:
+            command_fail(command_pk=pk, error="expired: not delivered to Telnyx in time")
+        else:
+            command_enqueue(pk)
+            count += 1
+    return count
