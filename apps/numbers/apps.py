@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NumbersConfig(AppConfig):
+    name = "apps.numbers"
+    label = "numbers"
+    verbose_name = "Numbers"
