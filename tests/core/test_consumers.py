@@ -1,0 +1,104 @@
+"""The live websocket: refused without login, pushes call updates with it."""
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+
+from apps.calls.services import call_apply_event, call_for_event
+from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from apps.telnyx.events import parse_event
+from contactcenter.asgi import application
+from tests.telnyx_webhooks import call_event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _communicator(client=None):
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if client is not None:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, "/ws/live/", headers=headers)
+
+
+def _apply(body):
+    from django.db import transaction
+
+    with transaction.atomic():
+        event = parse_event(body)
+        call = call_for_event(event)
+        call_apply_event(call=call, event=event)
+
+
+def test_a_socket_without_login_is_refused():
+    async def scenario():
+        communicator = _communicator()
+        connected, code = await communicator.connect()
+        assert not connected
+        assert code == CLOSE_UNAUTHENTICATED
+
+    async_to_sync(scenario)()
+
+
+def test_a_user_without_a_role_is_refused(client, outsider):
+    client.force_login(outsider)
+
+    async def scenario():
+        connected, code = await _communicator(client).connect()
+        assert (connected, code) == (False, CLOSE_FORBIDDEN)
+
+    async_to_sync(scenario)()
+
+
+def test_a_supervisor_gets_a_snapshot_then_a_pushed_call_update(client, supervisor_user):
+    client.force_login(supervisor_user)
+    _apply(call_event("call.initiated", "v3:already-ringing"))
+
+    async def scenario():
+        communicator = _communicator(client)
+        connected, _ = await communicator.connect()
+        assert connected
+        hello = await communicator.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+        assert [c["call_control_id"] for c in hello["calls"]] == ["v3:already-ringing"]
+
+        await sync_to_async(_apply)(call_event("call.answered", "v3:already-ringing"))
+        update = await communicator.receive_json_from(timeout=5)
+        assert update["type"] == "call.updated"
+        assert update["call"]["call_control_id"] == "v3:already-ringing"
+        assert update["call"]["status"] == "answered"
+        assert update["version"] == hello["calls"][0]["version"] + 1
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_agent_does_not_receive_supervisor_call_updates(client, agent_user):
+    client.force_login(agent_user)
+
+    async def scenario():
+        communicator = _communicator(client)
+        connected, _ = await communicator.connect()
+        assert connected
+        hello = await communicator.receive_json_from(timeout=5)
+        assert "calls" not in hello
+        await sync_to_async(_apply)(call_event("call.initiated", "v3:not-yours"))
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_subscription_to_an_unknown_group_is_refused(client, supervisor_user):
+    client.force_login(supervisor_user)
+
+    async def scenario():
+        communicator = _communicator(client)
+        await communicator.connect()
+        await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"action": "subscribe", "group": "agent-999"})
+        assert await communicator.receive_json_from(timeout=5) == {"type": "refused", "group": "agent-999"}
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
