@@ -78,6 +78,7 @@ class Command(BaseCommand):
 
     def _start_celery(self):
         from celery.beat import EmbeddedService
+        from kombu.utils.imports import symbol_by_name
         from celery.worker import WorkController
 
         from contactcenter.celery import app
@@ -87,7 +88,9 @@ class Command(BaseCommand):
             without_heartbeat=True, without_mingle=True, without_gossip=True, loglevel="WARNING",
         )
         threading.Thread(target=worker.start, name="celery-worker", daemon=True).start()
-        EmbeddedService(app, thread=True).start()
+        # Beat's embedded service defaults to a shelve file in the working
+        # directory; use the same database scheduler as the production beat.
+        EmbeddedService(app, thread=True, scheduler_cls=symbol_by_name(settings.CELERY_BEAT_SCHEDULER)).start()
 
     def _banner(self, host, port, sandbox):
         url = f"http://{host}:{port}/"
