@@ -36,7 +36,5 @@ def inbound_route(call: Call, event: WebhookEvent) -> None:
         call_log(call=call, kind="rejected", data={"reason": reason})
         call_reject(call=call)
         return
-    if call.phone_number_id != number.pk:
-        call.phone_number = number
-        call.save(update_fields=["phone_number", "updated_at"])
+    call.phone_number = number  # saved by the router's call_set_flow
     router(call, number, event)

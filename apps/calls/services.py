@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.calls.messages import CallMessages
 from apps.calls.models import Call, CallEvent
+from apps.core.db import insert_ignoring_conflict
 from apps.core.realtime import SUPERVISORS, publish_on_commit
 from apps.telnyx.client_state import client_state_encode
 from apps.telnyx.events import CallHangup, WebhookEvent
@@ -39,8 +40,11 @@ def call_for_event(event: WebhookEvent) -> Call:
     lets the database pick the winner and both then lock the same row.
     """
     ccid = event.call_control_id
-    Call.objects.bulk_create([Call(call_control_id=ccid)], ignore_conflicts=True)
-    call = Call.objects.select_for_update(no_key=True).get(call_control_id=ccid)
+    locked = Call.objects.select_for_update(no_key=True)
+    call = locked.filter(call_control_id=ccid).first()
+    if call is None:
+        insert_ignoring_conflict(Call, {"call_control_id": ccid}, conflict="call_control_id")
+        call = locked.get(call_control_id=ccid)
     _fill_identity(call, event)
     return call
 
@@ -206,7 +210,7 @@ def call_set_flow(*, call: Call, flow: str, state: dict | None = None) -> None:
     call.flow = flow
     call.flow_state = state or {}
     call.version += 1
-    call.save(update_fields=["flow", "flow_state", "version", "updated_at"])
+    call.save(update_fields=["flow", "flow_state", "version", "phone_number", "updated_at"])
     call_log(call=call, kind="flow", data={"from": old, "to": flow})
     call_publish(call)
 

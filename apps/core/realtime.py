@@ -12,8 +12,8 @@ Groups: ``supervisors`` (everyone who may supervise), ``agent-{id}``,
 import asyncio
 import json
 import logging
+import threading
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -44,16 +44,58 @@ def publish_on_commit(group: str, message: dict) -> None:
 
 
 def publish_rollback_unsafe(group: str, message: dict) -> None:
-    """Send now, even if the surrounding transaction later rolls back."""
+    """Send now, even if the surrounding transaction later rolls back.
+
+    The send is handed to a background event loop and not awaited: a group
+    send is at-most-once anyway, and a worker must not wait on Redis (nor pay
+    for a fresh event loop and connection per message) to tell browsers.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "live.push", "message": message})
-    except Exception:
+    _publisher.submit(layer, group, {"type": "live.push", "message": message})
+
+
+class _Publisher:
+    """One event loop thread per process that performs channel-layer sends.
+
+    ``async_to_sync(layer.group_send)`` from a plain thread builds a new
+    event loop, and channels-redis a new connection pool, for every call;
+    that cost ~5 ms per message in the worker. Here the loop and its
+    connections live as long as the process.
+    """
+
+    def __init__(self):
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-publisher", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    def submit(self, layer, group: str, event: dict) -> None:
+        future = asyncio.run_coroutine_threadsafe(layer.group_send(group, event), self._ensure_loop())
+        future.add_done_callback(_log_failure)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every send submitted so far has run (tests, shutdown)."""
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(asyncio.sleep(0), self._loop).result(timeout)
+
+
+def _log_failure(future) -> None:
+    if not future.cancelled() and future.exception() is not None:
         # A browser missing one update refetches on the next version gap;
         # losing Redis for a moment must not fail the call flow that published.
-        logger.warning("realtime publish to %s failed", group, exc_info=True)
+        logger.warning("realtime publish failed: %s", future.exception())
+
+
+_publisher = _Publisher()
+flush_publishes = _publisher.flush
 
 
 class ThreadSafeInMemoryChannelLayer(InMemoryChannelLayer):
