@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null)
+FRONTEND_SRC := $(shell find frontend -type f 2>/dev/null)
 
 # Tests run against real services; override either URL to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/contactcenter

@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "apps.telnyx",
     "apps.calls",
     "apps.numbers",
+    "apps.ivr",
+    "apps.agents",
+    "apps.queues",
+    "apps.recordings",
     "apps.sandbox",
 ]
 
@@ -124,6 +128,9 @@ if EMBEDDED:
     }
 else:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    # Lets parallel test runs on one server keep separate test databases.
+    if env.str("TEST_DATABASE_NAME", default=""):
+        DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
     if env.bool("DATABASE_POOL", default=True):
         # Under ASGI every request runs its sync code in a fresh thread, and a
         # persistent connection per thread would exhaust Postgres. A bounded

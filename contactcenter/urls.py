@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/calls/", include("apps.calls.urls")),
     path("calls/", include("apps.calls.page_urls")),
+    path("recordings/", include("apps.recordings.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -96,6 +96,12 @@ def center(request, transactional_db, settings, asgi_server, sandbox_server):
     reset_client()
     center = Center(url=asgi_server.url, sandbox=client, server=sandbox_server)
     yield center
+    # Let deliveries in flight land while the test's database is still open;
+    # afterwards pytest-django blocks database access in every thread.
+    try:
+        client.wait_for_idle(timeout=10)
+    except TimeoutError:
+        pass
     # Every request the center sent in the test must have validated against
     # Telnyx's published spec (and every webhook the sandbox sent, too).
     violations = client.violations()

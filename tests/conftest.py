@@ -8,7 +8,7 @@ from contactcenter.celery import app as celery_app
 from tests.factories import UserFactory
 from tests.telnyx_webhooks import KeyPair, encode
 
-pytest_plugins = ["tests.center", "tests.worker"]
+pytest_plugins = ["tests.center", "tests.worker", "tests.browser"]
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,13 @@
-from importlib import import_module
-
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from apps.core.discovery import project_modules
 from apps.core.roles import roles_sync
 
 
 def demo_modules():
-    """Every installed project app's ``demo`` module, in INSTALLED_APPS order."""
-    for config in apps.get_app_configs():
-        if config.name.startswith("apps."):
-            try:
-                yield import_module(f"{config.name}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{config.name}.demo":
-                    raise
+    """Every project app's ``demo`` module (seed(), sandbox_numbers(), simulated_calls())."""
+    return project_modules("demo")
 
 
 class Command(BaseCommand):

@@ -1,0 +1,35 @@
+"""The top navigation: each app lists its pages in ``apps/<app>/nav.py``.
+
+``ITEMS = [NavItem("Numbers", "numbers-page", Role.ADMIN, order=20)]``; the
+bar shows the items whose role the user may act as, by ``order``.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from apps.core.discovery import project_modules
+from apps.core.roles import user_can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    role: str
+    order: int = 100
+
+
+@functools.cache
+def _all_items() -> tuple[NavItem, ...]:
+    items = [item for module in project_modules("nav") for item in getattr(module, "ITEMS", [])]
+    return tuple(sorted(items, key=lambda item: (item.order, item.label)))
+
+
+def nav_for(user) -> list[dict]:
+    return [
+        {"label": item.label, "url": reverse(item.url_name)}
+        for item in _all_items()
+        if user_can(user, item.role)
+    ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IvrConfig(AppConfig):
+    name = "apps.ivr"
+    label = "ivr"
+    verbose_name = "IVRs"
