@@ -242,6 +242,10 @@ TELNYX_PUBLIC_KEY = env.str("TELNYX_PUBLIC_KEY", default="")
 TELNYX_API_BASE_URL = env.str("TELNYX_API_BASE_URL", default="https://api.telnyx.com/v2").rstrip("/")
 TELNYX_CONNECTION_ID = env.str("TELNYX_CONNECTION_ID", default="")
 TELNYX_WEBHOOK_TOLERANCE_SECONDS = env.int("TELNYX_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Each web process queues event processing at most once per window, in one
+# task for all events stored meanwhile (apps.telnyx.services._EventBatcher);
+# 0 sends one task per event.
+TELNYX_EVENT_BATCH_WINDOW_MS = env.int("TELNYX_EVENT_BATCH_WINDOW_MS", default=40)
 # Telnyx's command-retries page: retry when no answer came within 500 ms.
 TELNYX_COMMAND_TIMEOUT_SECONDS = env.float("TELNYX_COMMAND_TIMEOUT_SECONDS", default=0.5)
 TELNYX_COMMAND_MAX_ATTEMPTS = env.int("TELNYX_COMMAND_MAX_ATTEMPTS", default=4)

@@ -15,10 +15,11 @@ logger = logging.getLogger(__name__)
 COMMAND_RETRY_COUNTDOWNS = (1, 2, 4, 8, 16)
 
 
-@shared_task(name="apps.telnyx.tasks.telnyx_event_process", acks_late=True, ignore_result=True)
-def telnyx_event_process_task(event_pk: int) -> None:
-    """Run the handlers of one stored webhook event (idempotent)."""
-    services.event_process(event_pk=event_pk)
+@shared_task(name="apps.telnyx.tasks.telnyx_events_process", acks_late=True, ignore_result=True)
+def telnyx_events_process_task(event_pks: list[int]) -> None:
+    """Run the handlers of stored webhook events, oldest first (idempotent per event)."""
+    for event_pk in sorted(event_pks):
+        services.event_process(event_pk=event_pk)
 
 
 @shared_task(

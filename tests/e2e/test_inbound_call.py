@@ -119,17 +119,18 @@ def test_a_slow_api_gets_the_same_command_again_and_applies_it_once(center, main
     center.sandbox.set_faults(api_latency_ms=0)
 
 
-def test_a_command_for_a_call_that_is_gone_is_recorded_and_the_call_marked_ended(center, main_line):
+def test_a_command_for_a_call_that_is_gone_is_recorded_and_the_call_marked_ended(center):
+    from django.db import transaction
+
     from apps.calls.services import call_speak
 
-    ccid = center.sandbox.place_call(from_=CALLER, to=MAIN_LINE, hangup_after_ms=100)["call_control_id"]
-    center.sandbox.wait_for_event(ccid, "call.answered")
-    # Hold the hang-up webhook back so the center still thinks the call is up.
+    PhoneNumberFactory(e164=MAIN_LINE, greeting="Please hold. " * 100)  # keeps the center from hanging up
+    ccid = center.sandbox.place_call(from_=CALLER, to=MAIN_LINE, hangup_after_ms=3000)["call_control_id"]
+    center.sandbox.wait_for_event(ccid, "call.answered", delivered=True)
+    # Hold the caller's hang-up webhook back so the center still thinks the call is up.
     center.sandbox.update_config(webhook_url="http://127.0.0.1:9/unreachable/")
     center.sandbox.wait_for(lambda: center.sandbox.call(ccid)["state"] == "ended", message="caller to hang up")
     call = center.wait_for(lambda: Call.objects.filter(call_control_id=ccid, status="answered").first())
-
-    from django.db import transaction
 
     with transaction.atomic():
         call_speak(call=call, text="Are you still there?", key="probe")
