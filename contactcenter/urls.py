@@ -10,5 +10,9 @@ urlpatterns = [
     path("api/calls/", include("apps.calls.urls")),
     path("calls/", include("apps.calls.page_urls")),
     path("recordings/", include("apps.recordings.urls")),
+    path("api/ivr/", include("apps.ivr.urls")),
+    path("ivr/", include("apps.ivr.page_urls")),
+    path("api/voicemail/", include("apps.recordings.voicemail.urls")),
+    path("voicemail/", include("apps.recordings.voicemail.page_urls")),
     path("", include("apps.core.urls")),
 ]

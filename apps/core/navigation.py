@@ -1,7 +1,8 @@
 """The top navigation: each app lists its pages in ``apps/<app>/nav.py``.
 
 ``ITEMS = [NavItem("Numbers", "numbers-page", Role.ADMIN, order=20)]``; the
-bar shows the items whose role the user may act as, by ``order``.
+bar shows, by ``order``, the items the user may see: ``role`` is one role or
+a tuple of roles any of which will do.
 """
 
 import functools
@@ -17,8 +18,12 @@ from apps.core.roles import user_can
 class NavItem:
     label: str
     url_name: str
-    role: str
+    role: str | tuple[str, ...]
     order: int = 100
+
+    def visible_to(self, user) -> bool:
+        roles = self.role if isinstance(self.role, tuple) else (self.role,)
+        return any(user_can(user, role) for role in roles)
 
 
 @functools.cache
@@ -28,8 +33,4 @@ def _all_items() -> tuple[NavItem, ...]:
 
 
 def nav_for(user) -> list[dict]:
-    return [
-        {"label": item.label, "url": reverse(item.url_name)}
-        for item in _all_items()
-        if user_can(user, item.role)
-    ]
+    return [{"label": item.label, "url": reverse(item.url_name)} for item in _all_items() if item.visible_to(user)]

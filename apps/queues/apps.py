@@ -5,3 +5,6 @@ class QueuesConfig(AppConfig):
     name = "apps.queues"
     label = "queues"
     verbose_name = "Queues"
+
+    def ready(self):
+        from apps.queues import flows  # noqa: F401  (registrations)

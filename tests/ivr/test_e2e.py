@@ -1,0 +1,267 @@
+"""Callers ring an IVR number through the sandbox and move through the menus by keypad."""
+
+import pytest
+
+from apps.calls.models import Call
+from apps.ivr.models import IvrStep
+from apps.queues.models import QueueEntry
+from apps.telnyx.models import TelnyxCommand
+from tests.ivr.flows import (
+    CLOSED,
+    INVALID_PROMPT,
+    MAIN_PROMPT,
+    SORRY,
+    SUPPORT_PROMPT,
+    TIMEOUT_PROMPT,
+    install,
+    menu,
+    two_level,
+)
+
+pytestmark = pytest.mark.e2e
+
+IVR_LINE = "+13125550150"
+CALLER = "+15557770001"
+
+
+def sent(center, ccid, *actions):
+    """The commands the center sent on a call as Telnyx applied them (repeats it dropped excluded)."""
+    commands = [c for c in center.sandbox.commands(call_control_id=ccid) if not c.get("deduped") and c["status"] == 200]
+    return [c for c in commands if not actions or c["action"] in actions]
+
+
+def prompts_heard(center, ccid):
+    """What the caller heard, in order: gather prompts and spoken messages."""
+    return [c["body"]["payload"] for c in sent(center, ccid, "gather_using_speak", "speak")]
+
+
+def path(call):
+    return [(s.node_key, s.outcome, s.digits, s.next_key) for s in IvrStep.objects.filter(call=call).order_by("step")]
+
+
+def call_of(center, ccid, **filters):
+    return center.wait_for(lambda: Call.objects.filter(call_control_id=ccid, **filters).first(),
+                           message=f"call {ccid} with {filters}")
+
+
+def ended(center, ccid):
+    center.sandbox.wait_for_event(ccid, "call.hangup", timeout=15)
+    return call_of(center, ccid, status=Call.Status.ENDED)
+
+
+def enqueued(center, ccid):
+    center.sandbox.wait_for_event(ccid, "call.enqueued", timeout=15)
+    return center.wait_for(lambda: QueueEntry.objects.filter(call__call_control_id=ccid, entered_at__isnull=False)
+                           .select_related("queue").first(), message="the queue entry")
+
+
+# --- The scenarios (also run under duplicate and reordered deliveries below) --------
+def submenu_to_billing(center, queues):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["2", "1"])["call_control_id"]
+    entry = enqueued(center, ccid)
+    call = Call.objects.get(call_control_id=ccid)
+    assert [c["action"] for c in sent(center, ccid)] == [
+        "answer", "gather_using_speak", "gather_using_speak", "enqueue"]
+    assert prompts_heard(center, ccid) == [MAIN_PROMPT, SUPPORT_PROMPT]
+    assert sent(center, ccid, "enqueue")[0]["body"]["queue_name"] == f"queue-{queues['Billing'].pk}"
+    assert (entry.queue, entry.status) == (queues["Billing"], QueueEntry.Status.WAITING)
+    assert call.flow == "queue"
+    assert path(call) == [("main", "selected", "2", "support"), ("support", "selected", "1", "billing"),
+                          ("billing", "enqueued", "", "")]
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    center.wait_for(lambda: QueueEntry.objects.filter(pk=entry.pk, status=QueueEntry.Status.LEFT).exists(),
+                    message="the entry to be closed by the hang-up")
+    return ccid
+
+
+def invalid_keys_then_fallback(center, queues):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["9", "8", "7"])["call_control_id"]
+    call = ended(center, ccid)
+    assert prompts_heard(center, ccid) == [
+        MAIN_PROMPT, INVALID_PROMPT, MAIN_PROMPT, INVALID_PROMPT, MAIN_PROMPT, SORRY]
+    assert [c["action"] for c in sent(center, ccid)][-2:] == ["speak", "hangup"]
+    assert path(call) == [("main", "invalid", "9", "main"), ("main", "invalid", "8", "main"),
+                          ("main", "invalid", "7", "sorry"), ("sorry", "played", "", "")]
+    assert call.hangup_source == "callee"  # the center hung up after the fallback, not the caller
+    return ccid
+
+
+def voicemail_left(center, queues):
+    from apps.recordings.models import Voicemail
+
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["3"])["call_control_id"]
+    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
+    center.sandbox.press(ccid, "#")
+    call = ended(center, ccid)
+    voicemail = center.wait_for(lambda: Voicemail.objects.filter(call=call).select_related("box", "recording").first(),
+                                message="the voicemail to be filed")
+    record = sent(center, ccid, "record_start")[0]["body"]
+    assert (record["format"], record["play_beep"], record["max_length"]) == ("mp3", True, 60)
+    assert [c["action"] for c in sent(center, ccid)][-4:] == ["record_start", "record_stop", "speak", "hangup"]
+    assert voicemail.box.ivr.name == "Test IVR"
+    assert voicemail.from_number == CALLER and voicemail.to_number == IVR_LINE
+    assert voicemail.recording.purpose == "voicemail"
+    assert path(call) == [("main", "selected", "3", "vm"), ("vm", "recorded", "", "")]
+    return ccid
+
+
+SCENARIOS = [submenu_to_billing, invalid_keys_then_fallback, voicemail_left]
+
+
+@pytest.fixture
+def ivr(center, queues):
+    return install(two_level(queues), IVR_LINE)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
+def test_scenario(center, ivr, queues, scenario):
+    scenario(center, queues)
+    assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
+
+
+def test_the_outcomes_do_not_change_when_webhooks_are_duplicated_and_reordered(center, ivr, queues):
+    center.sandbox.set_faults(duplicate_rate=0.5, reorder_window_ms=120)
+    duplicated = reordered = 0
+    for scenario in SCENARIOS:
+        ccid = scenario(center, queues)  # asserts the same outcomes as without faults
+        center.sandbox.wait_for_idle()
+        emitted = [e["id"] for e in center.sandbox.events(call_control_id=ccid)]
+        deliveries = center.sandbox.webhooks(call_control_id=ccid)
+        delivered = [w["event_id"] for w in deliveries if not w["duplicate"] and w["attempt"] == 1]
+        duplicated += sum(w["duplicate"] for w in deliveries)
+        reordered += delivered != emitted
+    assert duplicated and reordered  # the faults really happened
+    assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
+
+
+def test_a_caller_hears_the_main_menu_when_the_ivr_answers(center, ivr):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    gather = center.sandbox.wait_for_command(ccid, "gather_using_speak")
+    assert [c["action"] for c in sent(center, ccid)][:2] == ["answer", "gather_using_speak"]
+    assert gather["body"]["payload"] == MAIN_PROMPT
+    assert gather["body"]["valid_digits"] == "0123" and gather["body"]["maximum_digits"] == 1
+    call = call_of(center, ccid, flow="ivr")
+    assert call.phone_number.e164 == IVR_LINE
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+
+
+def test_a_timeout_replays_the_timeout_prompt_and_a_wrong_key_the_invalid_one(center, queues):
+    install(two_level(queues), IVR_LINE)
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["", "5", "1"])["call_control_id"]
+    entry = enqueued(center, ccid)
+    assert prompts_heard(center, ccid) == [MAIN_PROMPT, TIMEOUT_PROMPT, MAIN_PROMPT, INVALID_PROMPT, MAIN_PROMPT]
+    assert entry.queue == queues["Sales"]
+    call = Call.objects.get(call_control_id=ccid)
+    assert [(s.outcome, s.attempt) for s in IvrStep.objects.filter(call=call, node_key="main")] == [
+        ("timeout", 1), ("invalid", 2), ("selected", 3)]
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+
+
+@pytest.mark.parametrize("now, heard", [
+    ("2026-11-22T03:00:00-06:00", CLOSED),  # a Sunday night
+    ("2026-12-25T10:00:00-06:00", CLOSED),  # a holiday
+    ("2026-11-23T10:00:00-06:00", MAIN_PROMPT),  # a Monday morning
+], ids=["sunday-night", "holiday", "monday-morning"])
+def test_business_hours_pick_the_open_or_closed_branch(center, queues, settings, now, heard):
+    settings.IVR_FROZEN_NOW = now
+    install(two_level(queues, entry="hours"), IVR_LINE)
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    center.wait_for(lambda: prompts_heard(center, ccid), message="a prompt")
+    assert prompts_heard(center, ccid)[0] == heard
+    call = Call.objects.get(call_control_id=ccid)
+    first = IvrStep.objects.filter(call=call).order_by("step").first()
+    assert (first.node_key, first.outcome) == ("hours", "closed" if heard == CLOSED else "open")
+    if heard == CLOSED:
+        ended(center, ccid)  # the closed message, then the center hangs up
+    else:
+        center.sandbox.hangup(ccid)
+        ended(center, ccid)
+
+
+def test_a_caller_hanging_up_mid_menu_ends_the_path_cleanly(center, ivr):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["2"])["call_control_id"]
+    center.wait_for(lambda: len(sent(center, ccid, "gather_using_speak")) == 2, message="the support menu")
+    center.sandbox.hangup(ccid)
+    call = ended(center, ccid)
+    center.sandbox.wait_for_idle()
+    assert path(call)[-1] == ("support", "caller_hangup", "", "")
+    assert IvrStep.objects.filter(call=call, left_at__isnull=True).count() == 0
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "gather_using_speak", "gather_using_speak"]
+    assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
+    assert call.hangup_source == "caller"
+
+
+def test_a_caller_may_say_an_option_where_speech_is_on(center, queues):
+    document = two_level(queues)
+    document["nodes"][1] = menu("support", SUPPORT_PROMPT, [("1", "billing"), ("2", "technical")], "sorry",
+                                say={"1": "billing, invoice", "2": "technical"}, speech=True)
+    install(document, IVR_LINE)
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["2"])["call_control_id"]
+    center.sandbox.wait_for_command(ccid, "transcription_start")
+    center.wait_for(lambda: len(sent(center, ccid, "gather_using_speak")) == 2, message="the support menu")
+    center.sandbox.say(ccid, "I have a question about my Invoice")
+    entry = enqueued(center, ccid)
+    assert entry.queue == queues["Billing"]
+    call = Call.objects.get(call_control_id=ccid)
+    support = IvrStep.objects.get(call=call, node_key="support")
+    assert (support.outcome, support.speech, support.next_key) == (
+        "selected", "i have a question about my invoice", "billing")
+    actions = [c["action"] for c in sent(center, ccid)]
+    assert actions.index("gather_stop") < actions.index("transcription_stop") < actions.index("enqueue")
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+
+
+def test_a_forward_nobody_answers_goes_on_to_voicemail(center, ivr):
+    center.sandbox.set_destinations({"sip:desk@sandbox.telnyx.com": {"answer": "never"}})
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    transfer = center.sandbox.wait_for_command(ccid, "transfer")
+    assert (transfer["body"]["to"], transfer["body"]["timeout_secs"]) == ("sip:desk@sandbox.telnyx.com", 10)
+    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
+    call = Call.objects.get(call_control_id=ccid)
+    assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "no_answer", "", "vm")]
+    desk_leg = Call.objects.get(parent=call)
+    assert desk_leg.to_number == "sip:desk@sandbox.telnyx.com" and desk_leg.outcome == Call.Outcome.NO_ANSWER
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+
+
+def test_a_forward_that_is_answered_connects_the_caller(center, ivr):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    call = call_of(center, ccid)
+    center.wait_for(lambda: IvrStep.objects.filter(call=call, node_key="desk", outcome="forwarded").exists(),
+                    message="the desk to answer")
+    assert center.sandbox.call(ccid)["bridged_with"]
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    assert path(call)[-1] == ("desk", "forwarded", "", "")
+
+
+def test_a_loop_ends_in_the_flow_fallback_at_the_step_limit(center, queues):
+    document = two_level(queues, max_steps=5)
+    document["nodes"][0] = menu("main", MAIN_PROMPT, [("1", "main"), ("2", "support")], "sorry")
+    install(document, IVR_LINE)
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["1"] * 10)["call_control_id"]
+    call = ended(center, ccid)
+    steps = path(call)
+    assert len(steps) == 7  # five menus, the limit, the fallback
+    assert steps[4] == ("main", "selected", "1", "main")
+    assert steps[5][:2] == ("main", "step_limit") and steps[5][3] == "sorry"
+    assert steps[6] == ("sorry", "played", "", "")
+    assert prompts_heard(center, ccid)[-1] == SORRY
+
+
+def test_a_number_routed_to_a_queue_is_answered_and_enqueued(center, queues):
+    from tests.factories import PhoneNumberFactory
+
+    PhoneNumberFactory(e164="+13125550160", route="queue", queue=queues["Technical"])
+    ccid = center.sandbox.place_call(from_=CALLER, to="+13125550160")["call_control_id"]
+    entry = enqueued(center, ccid)
+    assert entry.queue == queues["Technical"] and entry.position == 1
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "enqueue"]
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    center.wait_for(lambda: QueueEntry.objects.filter(pk=entry.pk, status="left", leave_reason="hangup").exists())

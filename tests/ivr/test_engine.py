@@ -1,0 +1,146 @@
+"""The engine against webhooks delivered by hand: late, duplicated and stale events replay nothing."""
+
+from datetime import timedelta
+
+import pytest
+
+from apps.calls.models import Call
+from apps.ivr.models import IvrStep
+from apps.queues.models import QueueEntry
+from apps.telnyx.client_state import client_state_decode, client_state_encode
+from tests.ivr.flows import MAIN_PROMPT, SUPPORT_PROMPT, install, two_level
+from tests.telnyx_webhooks import T0, call_event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LINE = "+13125550155"
+CCID = "v3:ivr-unit"
+
+
+@pytest.fixture
+def deliver(webhook):
+    clock = {"at": T0}
+
+    def send(event_type, *, step=None, state=None, **payload):
+        clock["at"] += timedelta(seconds=1)
+        if step is not None:
+            payload["client_state"] = client_state_encode({"flow": "ivr", "step": step, **(state or {})})
+        response = webhook(call_event(event_type, CCID, at=clock["at"], to=LINE, **payload))
+        assert response.status_code == 200
+
+    return send
+
+
+def bodies(telnyx_api, action):
+    return [r["body"] for r in telnyx_api.requests if r["path"].endswith(f"/actions/{action}")]
+
+
+def test_a_stale_or_repeated_gather_result_never_moves_the_call_twice(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="2", status="valid")
+    assert [b["payload"] for b in bodies(telnyx_api, "gather_using_speak")] == [MAIN_PROMPT, SUPPORT_PROMPT]
+
+    # The same result again under another event id, and a late one for step 1: ignored.
+    deliver("call.gather.ended", step=1, digits="2", status="valid")
+    deliver("call.gather.ended", step=1, digits="1", status="valid")
+    deliver("call.answered", step=0)
+    assert len(bodies(telnyx_api, "gather_using_speak")) == 2
+    assert not bodies(telnyx_api, "enqueue")
+
+    deliver("call.gather.ended", step=2, digits="1", status="valid")
+    enqueue = bodies(telnyx_api, "enqueue")
+    assert [b["queue_name"] for b in enqueue] == [f"queue-{queues['Billing'].pk}"]
+    assert client_state_decode(enqueue[0]["client_state"])["flow"] == "queue"
+    call = Call.objects.get(call_control_id=CCID)
+    assert call.flow == "queue"
+    assert list(IvrStep.objects.filter(call=call).values_list("step", "node_key", "outcome")) == [
+        (1, "main", "selected"), (2, "support", "selected"), (3, "billing", "enqueued")]
+
+    # A late IVR event after the call moved to its queue changes nothing.
+    deliver("call.gather.ended", step=2, digits="2", status="valid")
+    assert len(bodies(telnyx_api, "enqueue")) == 1
+
+
+def test_every_command_of_a_step_carries_the_step_in_its_client_state(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="", status="timeout")
+    deliver("call.speak.ended", step=2, status="completed")  # the "no key" notice ended
+    gathers = bodies(telnyx_api, "gather_using_speak")
+    notices = bodies(telnyx_api, "speak")
+    assert [client_state_decode(b["client_state"])["step"] for b in gathers] == [1, 2]
+    assert client_state_decode(notices[0]["client_state"]) == {"flow": "ivr", "step": 2, "node": "main"}
+    assert all(b["maximum_tries"] == 1 and b["timeout_millis"] == 3000 for b in gathers)
+
+
+def test_ssml_and_audio_prompts_use_the_right_commands(deliver, telnyx_api, queues):
+    document = two_level(queues)
+    document["nodes"][0]["prompt"] = {"type": "tts", "text": "<speak>Main <break time='300ms'/> menu</speak>",
+                                      "voice": "female", "language": "en-GB"}
+    document["nodes"][1]["prompt"] = {"type": "audio", "url": "https://example.com/support.mp3"}
+    document["nodes"][7]["prompt"] = {"type": "audio", "url": "https://example.com/sorry.mp3"}
+    install(document, LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    speak = bodies(telnyx_api, "gather_using_speak")[0]
+    assert (speak["payload_type"], speak["voice"], speak["language"]) == ("ssml", "female", "en-GB")
+    deliver("call.gather.ended", step=1, digits="2", status="valid")
+    audio = bodies(telnyx_api, "gather_using_audio")[0]
+    assert audio["audio_url"] == "https://example.com/support.mp3"
+    for step in (2, 3, 4):  # three silent tries, then the fallback message
+        if step > 2:
+            deliver("call.speak.ended", step=step, status="completed")
+        deliver("call.gather.ended", step=step, digits="", status="timeout")
+    assert bodies(telnyx_api, "playback_start")[-1]["audio_url"] == "https://example.com/sorry.mp3"
+
+
+def test_a_hang_up_while_recording_a_voicemail_keeps_the_message(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="3", status="valid")
+    deliver("call.speak.ended", step=2, status="completed")
+    record = bodies(telnyx_api, "record_start")[0]
+    assert client_state_decode(record["client_state"])["recording"] == "voicemail"
+    deliver("call.hangup", step=2, hangup_cause="normal_clearing", hangup_source="caller")
+    step = IvrStep.objects.get(call__call_control_id=CCID, node_key="vm")
+    assert step.outcome == "recorded" and step.left_at is not None
+    requests = len(telnyx_api.requests)
+    deliver("call.dtmf.received", step=2, digit="#")
+    assert len(telnyx_api.requests) == requests  # nothing is sent to a call that has ended
+
+
+def test_queue_events_in_any_order_leave_the_entry_right(deliver, webhook, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="1", status="valid")
+    entry = QueueEntry.objects.get()
+    state = {"flow": "queue", "queue": queues["Sales"].pk, "entry": entry.pk}
+    dequeued_at = T0 + timedelta(seconds=30)
+    webhook(call_event("call.dequeued", CCID, at=dequeued_at, to=LINE, queue="queue-1", reason="leave",
+                       client_state=client_state_encode(state)))
+    webhook(call_event("call.enqueued", CCID, at=T0 + timedelta(seconds=5), to=LINE, queue="queue-1",
+                       current_position=2, client_state=client_state_encode(state)))
+    entry.refresh_from_db()
+    assert (entry.status, entry.leave_reason, entry.position) == ("left", "leave", 2)
+    assert entry.entered_at == T0 + timedelta(seconds=5) and entry.left_at == dequeued_at
+
+
+def test_a_voicemail_node_with_a_queue_files_messages_in_that_queues_box(deliver, telnyx_api, queues):
+    from apps.recordings.models import VoicemailBox
+
+    document = two_level(queues)
+    document["nodes"][5]["queue"] = queues["Sales"].pk  # the "vm" node
+    flow = install(document, LINE)
+    assert VoicemailBox.objects.filter(queue=queues["Sales"]).exists()  # created with the flow
+    assert not VoicemailBox.objects.filter(ivr=flow).exists()
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="3", status="valid")
+    deliver("call.speak.ended", step=2, status="completed")
+    state = client_state_decode(bodies(telnyx_api, "record_start")[0]["client_state"])
+    assert state["box"] == VoicemailBox.objects.get(queue=queues["Sales"]).pk

@@ -1,0 +1,1 @@
+from tests.ivr.conftest import queues  # noqa: F401  (the same queues fixture)
