@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.queues",
     "apps.recordings",
+    "apps.analytics",
     "apps.sandbox",
 ]
 

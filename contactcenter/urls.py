@@ -14,5 +14,7 @@ urlpatterns = [
     path("ivr/", include("apps.ivr.page_urls")),
     path("api/voicemail/", include("apps.recordings.voicemail.urls")),
     path("voicemail/", include("apps.recordings.voicemail.page_urls")),
+    path("", include("apps.numbers.urls")),
+    path("", include("apps.analytics.urls")),
     path("", include("apps.core.urls")),
 ]

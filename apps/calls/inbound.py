@@ -28,7 +28,7 @@ def register_route(route: str):
 
 def inbound_route(call: Call, event: WebhookEvent) -> None:
     """Route a new inbound leg by its dialled number (called once per leg)."""
-    number = PhoneNumber.objects.filter(e164=call.to_number).first()
+    number = PhoneNumber.objects.routable().filter(e164=call.to_number).first()  # released: not ours
     router = _routers.get(number.route) if number else None
     if number is None or router is None:
         reason = "number not owned" if number is None else f"no router for route {number.route!r}"

@@ -10,6 +10,10 @@ class Call(models.Model):
 
     Times come from the webhooks' ``occurred_at``, not from when we processed
     them, so a record is right even when events arrive late or out of order.
+
+    The call log's ``caller_outcome`` and ``talk_seconds`` are derived from
+    the facts on every ``save()``; a queryset ``update()`` of a fact skips
+    that, so change calls through ``save()``.
     """
 
     class Direction(models.TextChoices):
@@ -65,18 +69,70 @@ class Call(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # --- Call log ------------------------------------------------------------
+    # Copied from the number when the call arrives: a number's source may
+    # change later, the history of its calls must not.
+    tracking_source = models.CharField("source", max_length=100, blank=True)
+    tracking_campaign = models.CharField("campaign", max_length=100, blank=True)
+    destination = models.CharField(max_length=255, blank=True, help_text="Where the call was sent (forward number, IVR...).")
+    first_time_caller = models.BooleanField(
+        null=True, blank=True, help_text="First call from this caller's number to the center (unknown: empty)."
+    )
+    # Set by flows that connect the caller to a person (a forward, later an
+    # agent): when they got through, or why they could not.
+    connected_at = models.DateTimeField(null=True, blank=True)
+    connect_failure = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    # Derived on every save from the facts above (see _derive_log_fields).
+    caller_outcome = models.CharField(
+        max_length=12, choices=Outcome.choices, blank=True, help_text="How the call ended for the caller."
+    )
+    talk_seconds = models.PositiveIntegerField(default=0, help_text="Seconds the caller talked (once ended).")
+
+    # The facts the derived call-log fields are computed from.
+    LOG_INPUTS = frozenset({"status", "outcome", "answered_at", "ended_at", "connected_at", "connect_failure"})
+    LOG_DERIVED = ("caller_outcome", "talk_seconds")
+
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_at"], condition=~Q(status="ended"), name="call_live")]
+        indexes = [
+            models.Index(fields=["created_at"], condition=~Q(status="ended"), name="call_live"),
+            models.Index(fields=["initiated_at"], condition=Q(parent=None), name="call_log_started"),
+            models.Index(fields=["from_number", "initiated_at"], name="call_caller_history"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.from_number} -> {self.to_number} [{self.status}]"
 
+    def save(self, *args, **kwargs):
+        # The call log's outcome and talk time follow the facts whatever code
+        # path saved them (state machine, flows, inferred ends); a partial save
+        # that touches a fact also writes what derives from it.
+        self._derive_log_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.LOG_INPUTS.intersection(update_fields):
+            kwargs["update_fields"] = {*update_fields, *self.LOG_DERIVED}
+        super().save(*args, **kwargs)
+
+    def _derive_log_fields(self) -> None:
+        if self.status != self.Status.ENDED:
+            self.caller_outcome, self.talk_seconds = "", 0
+            return
+        if self.connected_at:
+            self.caller_outcome = self.Outcome.ANSWERED
+            start = self.connected_at
+        elif self.connect_failure:
+            self.caller_outcome, start = self.connect_failure, None
+        else:  # no flow connected anyone: the leg's own outcome and answered time
+            self.caller_outcome, start = self.outcome, self.answered_at
+        ended = self.ended_at
+        self.talk_seconds = int((ended - start).total_seconds()) if start and ended and ended > start else 0
+
     @property
-    def talk_seconds(self) -> int:
-        if self.answered_at and self.ended_at and self.ended_at > self.answered_at:
-            return int((self.ended_at - self.answered_at).total_seconds())
-        return 0
+    def caller_answered_at(self):
+        """When the caller was answered by a person, as the call log shows it."""
+        if self.connected_at or self.connect_failure:
+            return self.connected_at
+        return self.answered_at
 
 
 class CallEvent(models.Model):

@@ -20,6 +20,7 @@ from apps.calls.messages import CallMessages
 from apps.calls.models import Call, CallEvent
 from apps.core.db import insert_ignoring_conflict
 from apps.core.realtime import SUPERVISORS, publish_on_commit
+from apps.telnyx.client import CALL_GONE_CODE
 from apps.telnyx.client_state import client_state_encode
 from apps.telnyx.events import CallHangup, WebhookEvent
 from apps.telnyx.models import TelnyxCommand
@@ -291,6 +292,8 @@ def call_mark_gone(command: TelnyxCommand) -> None:
     """
     if command.response_status != 422 or not command.call_control_id:
         return
+    if command.error_code and command.error_code != CALL_GONE_CODE:
+        return  # refused for another reason (e.g. the leg to bridge with is gone): this leg is fine
     call = Call.objects.select_for_update(no_key=True).filter(call_control_id=command.call_control_id).first()
     if call is None or call.status == Call.Status.ENDED:
         return

@@ -9,7 +9,8 @@ inventory for good; releasing it does not put it back.
 
 Choices the docs leave open: ``filter[limit]`` defaults to 50; an order
 naming a number that is not available is refused whole (422) instead of
-creating a partly failed order; ``filter[phone_number][...]`` patterns match
+creating a partly failed order; the order list (``GET /number_orders``)
+filters on ``customer_reference`` and ``status`` only; ``filter[phone_number][...]`` patterns match
 the national number (the part after the NDC when ``national_destination_code``
 is also given, the full E.164 string when the pattern starts with "+").
 """
@@ -211,6 +212,7 @@ class Numbers:
             "numbers.available": self.available,
             "number_order.create": self.order_create,
             "number_order.get": self.order_get,
+            "number_order.list": self.order_list,
             "phone_number.list": self.phone_number_list,
             "phone_number.get": self.phone_number_get,
             "phone_number.patch": self.phone_number_patch,
@@ -354,6 +356,22 @@ class Numbers:
         if order is None:
             raise errors.not_found("Number order not found")
         return 200, {"data": self._order_json(order)}
+
+    async def order_list(self, request: ApiRequest) -> tuple[int, dict]:
+        """Newest first; ``filter[customer_reference]`` and ``filter[status]`` match exactly."""
+        wanted = request.deep.get("filter") or {}
+        rows = [
+            o
+            for o in self.orders.values()
+            if all(
+                not wanted.get(name) or getattr(o, name) == wanted[name]
+                for name in ("customer_reference", "status")
+            )
+        ]
+        rows.sort(key=lambda o: o.created_at, reverse=True)
+        return 200, paginate(
+            [self._order_json(o) for o in rows], request.deep.get("page") or {}
+        )
 
     def _order_json(self, order: NumberOrder) -> dict:
         numbers = []

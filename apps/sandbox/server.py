@@ -43,6 +43,7 @@ API_ROUTES = [
     ("DELETE", "/recordings/{recording_id}", "recording.delete"),
     ("GET", "/available_phone_numbers", "numbers.available"),
     ("POST", "/number_orders", "number_order.create"),
+    ("GET", "/number_orders", "number_order.list"),
     ("GET", "/number_orders/{number_order_id}", "number_order.get"),
     ("GET", "/phone_numbers", "phone_number.list"),
     ("GET", "/phone_numbers/{id}", "phone_number.get"),

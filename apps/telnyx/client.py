@@ -159,17 +159,22 @@ class TelnyxClient:
         return min(self.command_timeout * 2 ** (attempt - 1), 8.0)
 
     # --- Other resources (numbers, lookups, recordings) -----------------
-    def request(self, method: str, path: str, *, params=None, json: dict | None = None) -> dict:
+    def request(
+        self, method: str, path: str, *, params=None, json: dict | None = None,
+        timeout: float | None = None, attempts: int | None = None,
+    ) -> dict:
         """A non-command request. Reads are retried on transient failures; writes
         only when the request provably never left (connection refused), since
-        without a command_id Telnyx cannot drop a duplicate (e.g. a number order)."""
+        without a command_id Telnyx cannot drop a duplicate (e.g. a number order).
+        ``timeout``/``attempts`` bound a read someone is waiting for (a search)."""
         idempotent = method in ("GET", "HEAD", "DELETE", "PUT", "PATCH")
         last_error: TelnyxError | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        extra = {"timeout": httpx.Timeout(timeout, connect=min(timeout, 2.0))} if timeout else {}
+        for attempt in range(1, (attempts or self.max_attempts) + 1):
             if attempt > 1:
                 time.sleep(_backoff(attempt))
             try:
-                response = self._http.request(method, path, params=params, json=json)
+                response = self._http.request(method, path, params=params, json=json, **extra)
             except httpx.ConnectError as exc:
                 last_error = TelnyxError(f"cannot connect: {exc}")
                 continue

@@ -155,3 +155,20 @@ def test_a_caller_name_given_with_an_inbound_call_is_what_lookup_returns(control
     control.place_call("+13125550177", "+13125550100", caller_name="ALAN TURING")
     data = api.get("/number_lookup/+13125550177", params={"type": "caller-name"}).json()["data"]
     assert data["caller_name"]["caller_name"] == "ALAN TURING"
+
+
+def test_orders_can_be_found_by_their_customer_reference(control, api):
+    first, second = [
+        r["phone_number"] for r in search(api, national_destination_code="617", limit=2)["data"]
+    ]
+    mine = order(api, first, customer_reference="contactcenter-abc")
+    order(api, second, customer_reference="someone-else")
+
+    found = api.get(
+        "/number_orders", params={"filter[customer_reference]": "contactcenter-abc"}
+    ).json()
+    assert [o["id"] for o in found["data"]] == [mine["id"]]
+    assert found["meta"]["total_results"] == 1
+    assert found["data"][0]["phone_numbers"][0]["phone_number"] == first
+    nothing = api.get("/number_orders", params={"filter[customer_reference]": "never-used"})
+    assert nothing.json()["data"] == []

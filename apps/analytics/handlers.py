@@ -1,0 +1,11 @@
+"""``call.initiated``: start the call-log entry of a new inbound call (after its routing, order 0)."""
+
+from apps.analytics.services import call_log_start
+from apps.telnyx.dispatch import on_event
+from apps.telnyx.events import WebhookEvent
+
+
+@on_event("call.initiated", order=20)
+def call_log_initiated(event: WebhookEvent) -> None:
+    if event.call_control_id:
+        call_log_start(call_control_id=event.call_control_id)

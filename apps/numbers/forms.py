@@ -1,0 +1,29 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.numbers.models import PhoneNumber
+from apps.numbers.services.numbers import EDITABLE_FIELDS
+from apps.numbers.validation import destination_normalize
+
+
+class PhoneNumberForm(forms.ModelForm):
+    """A number's label, routing and tracking settings (the number itself comes from Telnyx)."""
+
+    class Meta:
+        model = PhoneNumber
+        fields = list(EDITABLE_FIELDS)
+        labels = {"ivr": "IVR", "forward_timeout": "Ring the destination for (seconds)"}
+        widgets = {
+            "greeting": forms.Textarea(attrs={"rows": 2}),
+            "whisper": forms.TextInput(attrs={"placeholder": "Call from {source}"}),
+            "forward_to": forms.TextInput(attrs={"placeholder": "+13125550150 or sip:desk@example.com"}),
+        }
+
+    def clean_forward_to(self):
+        value = self.cleaned_data.get("forward_to") or ""
+        if not value:
+            return value
+        try:
+            return destination_normalize(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
