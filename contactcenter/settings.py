@@ -277,6 +277,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models call their choices Status/Outcome/Kind: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "CallStatusEnum": "apps.calls.models.Call.Status",
+        "CallOutcomeEnum": "apps.calls.models.Call.Outcome",
+        "CallDirectionEnum": "apps.calls.models.Call.Direction",
+        "PhoneNumberStatusEnum": "apps.numbers.models.PhoneNumber.Status",
+        "PhoneNumberRouteEnum": "apps.numbers.models.PhoneNumber.Route",
+        "NumberJobKindEnum": "apps.numbers.models.NumberJob.Kind",
+        "NumberJobStatusEnum": "apps.numbers.models.NumberJob.Status",
+        "QueueEntryStatusEnum": "apps.queues.models.QueueEntry.Status",
+        "RecordingStatusEnum": "apps.recordings.models.Recording.Status",
+        "VoicemailStatusEnum": "apps.recordings.models.Voicemail.Status",
+        "VoicemailCallbackStatusEnum": "apps.recordings.models.VoicemailCallback.Status",
+        "IvrNodeKindEnum": "apps.ivr.models.IvrNode.Kind",
+        "IvrStepOutcomeEnum": "apps.ivr.models.IvrStep.Outcome",
+    },
 }
 
 # --- Security ---------------------------------------------------------------
