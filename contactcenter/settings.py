@@ -235,6 +235,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "telnyx-events-sweep": {"task": "apps.telnyx.tasks.telnyx_events_sweep", "schedule": 15.0},
     "telnyx-commands-sweep": {"task": "apps.telnyx.tasks.telnyx_commands_sweep", "schedule": 15.0},
+    # Routing's safety net and clock: lost offers, wrap-up ends, queue announcements, dispatch.
+    "queues-tick": {"task": "apps.queues.tasks.queues_tick", "schedule": env.float("QUEUES_TICK_SECONDS", default=2.0)},
 }
 
 # --- Telnyx -----------------------------------------------------------------
@@ -287,6 +289,16 @@ SPECTACULAR_SETTINGS = {
         "NumberJobKindEnum": "apps.numbers.models.NumberJob.Kind",
         "NumberJobStatusEnum": "apps.numbers.models.NumberJob.Status",
         "QueueEntryStatusEnum": "apps.queues.models.QueueEntry.Status",
+        "QueueEntryKindEnum": "apps.queues.models.QueueEntry.Kind",
+        "QueueStrategyEnum": "apps.queues.models.Queue.Strategy",
+        "QueueOverflowEnum": "apps.queues.models.Queue.Overflow",
+        "OfferStatusEnum": "apps.queues.models.Offer.Status",
+        "OfferKindEnum": "apps.queues.models.Offer.Kind",
+        "TransferModeEnum": "apps.queues.models.Transfer.Mode",
+        "TransferTargetEnum": "apps.queues.models.Transfer.Target",
+        "TransferStatusEnum": "apps.queues.models.Transfer.Status",
+        "AgentStatusEnum": "apps.agents.models.Agent.Status",
+        "AgentEndpointEnum": "apps.agents.models.Agent.Endpoint",
         "RecordingStatusEnum": "apps.recordings.models.Recording.Status",
         "VoicemailStatusEnum": "apps.recordings.models.Voicemail.Status",
         "VoicemailCallbackStatusEnum": "apps.recordings.models.VoicemailCallback.Status",

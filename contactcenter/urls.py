@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/voicemail/", include("apps.recordings.voicemail.urls")),
     path("voicemail/", include("apps.recordings.voicemail.page_urls")),
     path("", include("apps.numbers.urls")),
+    path("", include("apps.agents.urls")),
+    path("", include("apps.queues.urls")),
     path("", include("apps.analytics.urls")),
     path("", include("apps.core.urls")),
 ]

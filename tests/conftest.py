@@ -92,6 +92,10 @@ class TelnyxApiRecorder:
     def respond(self, status: int, body: dict | None = None) -> None:
         self._responses.append(httpx.Response(status, json=body or {}))
 
+    def respond_text(self, status: int, text: str) -> None:
+        """Answer the next request with plain text (e.g. a WebRTC login token)."""
+        self._responses.append(httpx.Response(status, text=text))
+
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
         self.requests.append({"method": request.method, "path": request.url.path, "body": body})

@@ -5,3 +5,6 @@ class AgentsConfig(AppConfig):
     name = "apps.agents"
     label = "agents"
     verbose_name = "Agents"
+
+    def ready(self):
+        from apps.agents import realtime  # noqa: F401  (websocket groups and checks)

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from apps.agents.views import workspace_page
 from apps.core import views
 
 urlpatterns = [
@@ -10,5 +11,5 @@ urlpatterns = [
     path("no-role/", views.no_role, name="no-role"),
     path("manage/", views.admin_home, name="admin-home"),
     path("supervisor/", views.supervisor_home, name="supervisor-home"),
-    path("agent/", views.agent_home, name="agent-home"),
+    path("agent/", workspace_page, name="agent-home"),  # the agent workspace lives in apps.agents
 ]

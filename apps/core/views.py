@@ -25,8 +25,3 @@ def admin_home(request):
 @role_required(Role.SUPERVISOR)
 def supervisor_home(request):
     return render(request, "core/supervisor_home.html")
-
-
-@role_required(Role.AGENT)
-def agent_home(request):
-    return render(request, "core/agent_home.html")

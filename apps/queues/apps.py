@@ -7,4 +7,5 @@ class QueuesConfig(AppConfig):
     verbose_name = "Queues"
 
     def ready(self):
-        from apps.queues import flows  # noqa: F401  (registrations)
+        from apps.queues import flows, realtime  # noqa: F401  (registrations)
+        from apps.queues.services import dispatch, offers  # noqa: F401  (status listener, command hooks)

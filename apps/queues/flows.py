@@ -1,12 +1,15 @@
-"""The ``queue`` flow (a call waiting in a queue) and the queue route of a number."""
+"""Flows of queued calls: the caller (``queue``), agents' legs (``agent``), call-backs, transfers; the queue route."""
 
 from apps.calls.flows import register_flow
 from apps.calls.inbound import register_route
 from apps.calls.models import Call
 from apps.calls.services import call_answer, call_log, call_reject, call_set_flow
 from apps.numbers.models import PhoneNumber
-from apps.queues.models import Queue, QueueEntry
-from apps.queues.services import FLOW, queue_enter, queue_entry_enqueued, queue_entry_left
+from apps.queues.models import Queue
+from apps.queues.services.customer import CALLBACK_FLOW, callback_leg_event, customer_event
+from apps.queues.services.entries import FLOW, queue_enter
+from apps.queues.services.offers import AGENT_FLOW, agent_leg_event
+from apps.queues.services.transfers import TRANSFER_FLOW, transfer_leg_event
 from apps.telnyx.events import WebhookEvent
 
 ROUTE_FLOW = "queue_route"
@@ -14,18 +17,26 @@ ROUTE_FLOW = "queue_route"
 
 @register_flow(FLOW)
 def queue_flow(call: Call, event: WebhookEvent) -> None:
-    """Keep the call's queue entry current from Telnyx's queue events."""
-    entry_pk = event.client_state.get("entry") or call.flow_state.get("entry")
-    entry = QueueEntry.objects.select_for_update().filter(pk=entry_pk, call=call).first()
-    if entry is None:
-        return
-    payload = event.payload
-    if event.event_type == "call.enqueued":
-        queue_entry_enqueued(entry=entry, at=event.occurred_at, position=payload.current_position)
-    elif event.event_type == "call.dequeued":
-        queue_entry_left(entry=entry, at=event.occurred_at, reason=payload.reason or "dequeued")
-    elif event.event_type == "call.hangup":
-        queue_entry_left(entry=entry, at=event.occurred_at, reason="hangup")
+    """A caller waiting in (or taken from) a queue."""
+    customer_event(call, event)
+
+
+@register_flow(AGENT_FLOW)
+def agent_flow(call: Call, event: WebhookEvent) -> None:
+    """An agent's phone rung for a caller."""
+    agent_leg_event(call, event)
+
+
+@register_flow(CALLBACK_FLOW)
+def callback_flow(call: Call, event: WebhookEvent) -> None:
+    """A caller being called back, with the agent already on the line."""
+    callback_leg_event(call, event)
+
+
+@register_flow(TRANSFER_FLOW)
+def transfer_flow(call: Call, event: WebhookEvent) -> None:
+    """A number a caller is being transferred to."""
+    transfer_leg_event(call, event)
 
 
 @register_route(PhoneNumber.Route.QUEUE)

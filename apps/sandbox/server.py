@@ -14,9 +14,14 @@ port, and it is how tests and the demo play the world outside Telnyx
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
+import os
 import re
 import time
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -59,6 +64,7 @@ def build_app(engine: Engine) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     for method, path, name in API_ROUTES:
         app.router.add_route(method, "/v2" + path, _api_handler(engine, name))
+    app.router.add_route("POST", "/v2/telephony_credentials/{id}/token", _credential_token(engine))
     control = _Control(engine)
     control.register(app.router)
     return app
@@ -211,6 +217,54 @@ def _log(engine, request, name, body, status, answer, deduped, error_detail, sta
             "body": body,
         }
     )
+
+
+# --- WebRTC access tokens ------------------------------------------------------------------
+
+
+def _credential_token(engine: Engine):
+    """``POST /v2/telephony_credentials/{id}/token``: a JWT-shaped login token.
+
+    Not in the spec subset the rest of /v2 is validated against (it belongs
+    to Telnyx's separate WebRTC credentials spec), so it is served here,
+    outside validation: 201 with the token as ``text/plain``, as Telnyx
+    documents. The token is signed with a per-process secret and carries
+    the credential id; nothing in the sandbox checks it, since browsers
+    cannot reach a WebRTC gateway in sandbox mode anyway.
+    """
+    secret = os.urandom(32)
+
+    async def handle(request: web.Request) -> web.Response:
+        started = time.monotonic()
+        credential_id = request.match_info["id"]
+        if not re.fullmatch(r"Bearer\s+\S.*", request.headers.get("Authorization", "").strip()):
+            status, body = 401, json.dumps(errors.unauthorized().body())
+            content_type = "application/json"
+        else:
+            status, body, content_type = 201, _jwt(secret, credential_id), "text/plain"
+        engine.log_command({
+            "at": time.time(), "method": "POST", "path": request.path, "name": "telephony_credential.token",
+            "action": "telephony_credential.token", "call_control_id": None, "conference_id": None,
+            "command_id": None, "status": status, "deduped": False, "error": None,
+            "latency_ms": round((time.monotonic() - started) * 1000, 2), "body": {"id": credential_id},
+        })
+        return web.Response(text=body, status=status, content_type=content_type)
+
+    return handle
+
+
+def _jwt(secret: bytes, credential_id: str) -> str:
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    now = int(time.time())
+    header = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = part(json.dumps({
+        "iss": "telnyx_telephony", "aud": "telnyx_telephony", "sub": credential_id, "iat": now,
+        "exp": now + 24 * 3600, "jti": str(uuid.uuid4()), "telephony_credential": credential_id,
+    }).encode())
+    signature = part(hmac.new(secret, f"{header}.{claims}".encode(), hashlib.sha256).digest())
+    return f"{header}.{claims}.{signature}"
 
 
 # --- the control API -------------------------------------------------------------------

@@ -18,6 +18,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import httpx
 from django.conf import settings
@@ -187,6 +188,32 @@ class TelnyxClient:
                 last_error = TelnyxError(f"HTTP {response.status_code}", status=response.status_code, body=_json(response))
                 continue
             return self._finish(response)[1]
+        assert last_error is not None
+        raise last_error
+
+    def access_token(self, credential_id: str) -> str:
+        """A WebRTC login token (JWT) for a telephony credential.
+
+        Telnyx answers ``201`` with the token as ``text/plain``, not JSON.
+        A POST that creates a token is safe to repeat, so transient failures
+        are retried like reads.
+        """
+        path = f"/telephony_credentials/{quote(credential_id, safe='')}/token"
+        last_error: TelnyxError | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                time.sleep(_backoff(attempt))
+            try:
+                response = self._http.post(path, headers={"Accept": "text/plain"})
+            except httpx.TransportError as exc:
+                last_error = TelnyxError(f"{type(exc).__name__}: {exc}")
+                continue
+            if response.status_code in RETRYABLE_STATUSES:
+                last_error = TelnyxError(f"HTTP {response.status_code}", status=response.status_code)
+                continue
+            if response.status_code >= 400:
+                self._finish(response)  # raises with Telnyx's error
+            return response.text.strip()
         assert last_error is not None
         raise last_error
 

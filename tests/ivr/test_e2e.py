@@ -121,7 +121,7 @@ def test_scenario(center, ivr, queues, scenario):
 
 
 def test_the_outcomes_do_not_change_when_webhooks_are_duplicated_and_reordered(center, ivr, queues):
-    center.sandbox.set_faults(duplicate_rate=0.5, reorder_window_ms=120)
+    center.sandbox.set_faults(duplicate_rate=0.5, reorder_window_ms=300)
     duplicated = reordered = 0
     for scenario in SCENARIOS:
         ccid = scenario(center, queues)  # asserts the same outcomes as without faults

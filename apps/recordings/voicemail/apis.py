@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.agents.selectors import agent_phone_for
 from apps.core.permissions import IsAdminRole, IsAgentOrSupervisor
 from apps.recordings.models import Recording, Voicemail, VoicemailBox, VoicemailCallback
 from apps.recordings.voicemail import services
@@ -127,7 +128,8 @@ class VoicemailHandleApi(APIView):
 class VoicemailCallbackApi(APIView):
     """Call the caller back: the center rings your phone first, then the caller, and joins you.
 
-    ``phone`` (E.164 or SIP URI) is remembered for your next call-backs in this session.
+    ``phone`` (E.164 or SIP URI) is remembered for your next call-backs in this session;
+    without one, an agent's own phone (their endpoint) rings.
     """
 
     permission_classes = [IsAgentOrSupervisor]
@@ -143,7 +145,8 @@ class VoicemailCallbackApi(APIView):
         voicemail = get_object_or_404(Voicemail.objects.select_related("box"), pk=voicemail_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        phone = serializer.validated_data.get("phone") or request.session.get(SESSION_PHONE, "")
+        phone = (serializer.validated_data.get("phone") or request.session.get(SESSION_PHONE, "")
+                 or agent_phone_for(request.user))  # an agent's own phone by default
         callback = services.voicemail_callback_start(voicemail=voicemail, user=request.user, phone=phone)
         request.session[SESSION_PHONE] = callback.user_phone
         return Response(CallbackSerializer(callback).data, status=status.HTTP_202_ACCEPTED)

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
+from apps.agents.selectors import agent_phone_for
 from apps.core.roles import Role, user_can
 from apps.recordings.voicemail.apis import SESSION_PHONE
 from apps.recordings.voicemail.selectors import voicemail_user_may_act
@@ -13,6 +14,6 @@ def voicemail_page(request):
     if not voicemail_user_may_act(request.user):
         raise PermissionDenied
     return render(request, "voicemail/voicemail.html", {
-        "callback_phone": request.session.get(SESSION_PHONE, ""),
+        "callback_phone": request.session.get(SESSION_PHONE, "") or agent_phone_for(request.user),
         "can_edit_boxes": user_can(request.user, Role.ADMIN),
     })

@@ -74,6 +74,12 @@ class Command(BaseCommand):
         owned = [number for module in demo_modules() for number in getattr(module, "sandbox_numbers", lambda: [])()]
         if owned:
             client.set_owned_numbers(owned)
+        # How the sandbox answers the demo's phones (agents' softphones and desk phones).
+        destinations = {}
+        for module in demo_modules():
+            destinations.update(getattr(module, "sandbox_destinations", dict)())
+        if destinations:
+            client.set_destinations(destinations)
         return client
 
     def _start_celery(self):

@@ -6,7 +6,7 @@ from apps.core.roles import roles_sync
 
 
 def demo_modules():
-    """Every project app's ``demo`` module (seed(), sandbox_numbers(), simulated_calls())."""
+    """Every project app's ``demo`` module (seed(), sandbox_numbers(), sandbox_destinations(), simulated_calls())."""
     return project_modules("demo")
 
 

@@ -1,0 +1,146 @@
+"""The dispatcher against the database: strategies, priorities, and many dispatchers at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from apps.agents.models import Agent, AgentSkill, Skill
+from apps.calls.models import Call
+from apps.queues.models import Offer, Queue, QueueEntry
+from apps.queues.services.dispatch import queue_dispatch, queue_dispatch_until_settled
+from tests.factories import CallFactory
+from tests.queues.conftest import available, make_agent, make_queue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def waiting(queue: Queue, n: int = 1, *, priority: int = 0, ago: int = 0, **fields) -> list[QueueEntry]:
+    """``n`` callers already in Telnyx's queue (oldest first)."""
+    now = timezone.now()
+    entries = []
+    for i in range(n):
+        call = CallFactory(status=Call.Status.ANSWERED, from_number=f"+1555333{len(entries):04d}")
+        entries.append(QueueEntry.objects.create(
+            call=call, queue=queue, priority=priority, entered_at=now,
+            place_at=now - timedelta(seconds=ago) + timedelta(milliseconds=i), **fields,
+        ))
+    return entries
+
+
+def dialled(telnyx_api) -> list[str]:
+    return [r["body"]["to"] for r in telnyx_api.requests if r["path"].endswith("/calls")]
+
+
+def test_ring_all_rings_every_free_agent_of_the_first_tier(telnyx_api):
+    a, b, c = make_agent("ann"), make_agent("ben"), make_agent("cat")
+    queue = make_queue("Help", agents=[(1, a), (1, b), (2, c)], strategy=Queue.Strategy.RING_ALL, line=None)
+    available(a, b, c)
+    [entry] = waiting(queue)
+    assert queue_dispatch().offers == 2
+    assert sorted(dialled(telnyx_api)) == [a.sip_uri, b.sip_uri]
+    assert Agent.objects.get(pk=c.pk).status == Agent.Status.AVAILABLE  # the second tier waits
+    entry.refresh_from_db()
+    assert entry.status == QueueEntry.Status.OFFERED
+
+
+def test_skills_route_to_the_most_skilled_qualified_agent_and_priority_callers_first(telnyx_api):
+    spanish = Skill.objects.create(name="Spanish")
+    junior, senior, monolingual = make_agent("jun"), make_agent("sen"), make_agent("mono")
+    AgentSkill.objects.create(agent=junior, skill=spanish, level=3)
+    AgentSkill.objects.create(agent=senior, skill=spanish, level=9)
+    queue = make_queue("Espanol", agents=[(1, junior), (1, senior), (1, monolingual)],
+                       strategy=Queue.Strategy.SKILLS, line=None)
+    queue.required_skills.create(skill=spanish, min_level=2)
+    available(junior, senior, monolingual)
+    [early] = waiting(queue, ago=60)
+    [vip] = waiting(queue, priority=5)
+
+    assert queue_dispatch().offers == 2
+    assert Offer.objects.get(entry=vip).agent == senior  # the priority caller gets the best agent
+    assert Offer.objects.get(entry=early).agent == junior
+    assert not Offer.objects.filter(agent=monolingual).exists()  # not qualified
+
+
+def test_round_robin_goes_down_the_members_then_starts_again(telnyx_api):
+    agents = [make_agent(n) for n in ("rr1", "rr2", "rr3")]
+    queue = make_queue("Round", agents=[(1, a) for a in agents], strategy=Queue.Strategy.ROUND_ROBIN, line=None)
+    order = []
+    for _ in range(6):
+        available(*[a for a in reversed(agents) if Agent.objects.get(pk=a.pk).status != Agent.Status.AVAILABLE])
+        waiting(queue)
+        queue_dispatch()
+        offer = Offer.objects.order_by("-pk").first()
+        order.append(offer.agent.user.username)
+        Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.ENDED)
+        Agent.objects.filter(pk=offer.agent_id).update(status=Agent.Status.OFFLINE)
+    assert order == ["rr1", "rr2", "rr3", "rr1", "rr2", "rr3"]
+
+
+def test_a_transfer_to_an_agent_waits_for_that_agent_only(telnyx_api):
+    sue, tim = make_agent("sue"), make_agent("tim")
+    queue = make_queue("Pool", agents=[(1, sue), (1, tim)], line=None)
+    available(tim)
+    [entry] = waiting(queue, target_agent=sue, priority=100)
+    assert queue_dispatch().offers == 0
+    available(sue)
+    queue_dispatch()
+    assert Offer.objects.get(entry=entry).agent == sue
+
+
+def test_an_agent_who_declined_a_caller_is_not_rung_again_for_them_right_away(telnyx_api):
+    uli, vic = make_agent("uli"), make_agent("vic")
+    queue = make_queue("Pool", agents=[(1, uli), (1, vic)], line=None)
+    [entry] = waiting(queue)
+    Offer.objects.create(entry=entry, agent=uli, dial_to=uli.sip_uri, status=Offer.Status.DECLINED,
+                         ended_at=timezone.now())
+    available(uli)
+    assert queue_dispatch().offers == 0
+    available(vic)
+    queue_dispatch()
+    assert Offer.objects.get(entry=entry, status=Offer.Status.RINGING).agent == vic
+
+
+def test_an_agent_without_a_phone_is_never_rung(telnyx_api):
+    nophone = make_agent("nophone")
+    Agent.objects.filter(pk=nophone.pk).update(sip_uri="")
+    queue = make_queue("Pool", agents=[(1, nophone)], line=None)
+    Agent.objects.filter(pk=nophone.pk).update(status=Agent.Status.AVAILABLE)
+    waiting(queue)
+    assert queue_dispatch().offers == 0
+
+
+def test_concurrent_dispatchers_never_give_an_agent_two_callers_nor_a_caller_two_agents(telnyx_api):
+    agents = [make_agent(f"c{n}") for n in range(8)]
+    queue = make_queue("Busy", agents=[(1, a) for a in agents], line=None)
+    entries = waiting(queue, 20)
+    available(*agents)
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            queue_dispatch_until_settled()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    offers = list(Offer.objects.all())
+    assert len(offers) == 8
+    assert len({o.agent_id for o in offers}) == 8 and len({o.entry_id for o in offers}) == 8
+    # The eight callers served are the eight who waited longest.
+    assert {o.entry_id for o in offers} == {e.pk for e in entries[:8]}
+    assert Agent.objects.filter(status=Agent.Status.RINGING).count() == 8

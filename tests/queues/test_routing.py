@@ -1,0 +1,213 @@
+"""Callers ring a queue through the sandbox; the dispatcher rings agents' phones and connects them in a conference."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from apps.agents.models import Agent, AgentStatusChange
+from apps.calls.models import Call
+from apps.queues.models import Offer, Queue, QueueEntry
+from apps.telnyx.models import TelnyxCommand
+from tests.queues.conftest import (
+    QUEUE_LINE,
+    agent_status,
+    available,
+    call_of,
+    enter,
+    entry_of,
+    make_agent,
+    make_queue,
+    offer_of,
+    sent,
+    sip,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _intervals_overlap(intervals) -> bool:
+    intervals = sorted(intervals)
+    return any(later[0] < earlier[1] for earlier, later in zip(intervals, intervals[1:]))
+
+
+def _available_before(change: AgentStatusChange) -> dict[int, object]:
+    """Agents available just before ``change`` (by the status history), with the time each became so."""
+    idle = {}
+    for agent_id in Agent.objects.values_list("pk", flat=True):
+        last = (AgentStatusChange.objects.filter(agent_id=agent_id)
+                .filter(at__lt=change.at).order_by("-at", "-pk").first())
+        if last is not None and last.new_status == Agent.Status.AVAILABLE:
+            idle[agent_id] = last.at
+    return idle
+
+
+def _previous_offer_to(agent_id: int, before) -> float:
+    previous = Offer.objects.filter(agent_id=agent_id, created_at__lt=before).order_by("-created_at").first()
+    return previous.created_at.timestamp() if previous else 0.0
+
+
+CHOSEN_BY = {
+    # Strategy -> what the chosen agent had the least of, among those free at that moment.
+    Queue.Strategy.LONGEST_IDLE: lambda agent_id, became_free, offer: became_free.timestamp(),
+    Queue.Strategy.ROUND_ROBIN: lambda agent_id, became_free, offer: _previous_offer_to(agent_id, offer.created_at),
+}
+
+
+@pytest.mark.parametrize("strategy", list(CHOSEN_BY))
+def test_ten_callers_reach_three_agents_in_strategy_order_and_no_agent_holds_two_calls(center, strategy):
+    agents = [make_agent(name) for name in ("carol", "alice", "bob")]
+    queue = make_queue("Sales", agents=[(1, a) for a in agents], strategy=strategy, wrap_up_secs=0)
+    # Each phone rings briefly, then the conversation lasts a minute of sandbox time (3 s here): long
+    # enough for the caller to be connected even on a busy machine.
+    center.sandbox.set_destinations({sip(a.user.username): {"answer": "auto", "ring_ms": 300, "hangup_after_ms": 60000}
+                                     for a in agents})
+    available(*agents)  # carol has been idle longest, then alice, then bob
+    callers = [enter(center, f"+1555010{n:04d}") for n in range(10)]
+
+    for ccid in callers:
+        entry_of(center, ccid, status=QueueEntry.Status.LEFT)
+    center.wait_for(lambda: not Offer.objects.filter(status__in=Offer.LIVE).exists(), timeout=20,
+                    message="every call to end")
+    for agent in agents:
+        agent_status(center, agent, Agent.Status.AVAILABLE)
+
+    # Every caller reached an agent, once, in the order they entered the queue.
+    entries = list(QueueEntry.objects.filter(queue=queue).order_by("place_at"))
+    assert [e.leave_reason for e in entries] == ["answered"] * 10
+    assert [e.call.call_control_id for e in entries] == callers
+    first_offers = [e.offers.order_by("created_at").first().created_at for e in entries]
+    assert first_offers == sorted(first_offers)
+    assert all(Call.objects.get(call_control_id=c).connected_at for c in callers)
+    offers = list(Offer.objects.order_by("created_at"))
+    assert [o.status for o in offers] == [Offer.Status.ENDED] * 10  # nobody was offered twice
+
+    # The first three went to the agents in strategy order, and every later one too.
+    assert [o.agent for o in offers[:3]] == agents
+    ranking = CHOSEN_BY[strategy]
+    for offer in offers:
+        # The move to ringing written just before this offer was created (in the same transaction).
+        rung = AgentStatusChange.objects.filter(agent=offer.agent, new_status=Agent.Status.RINGING,
+                                                at__lte=offer.created_at).order_by("-at", "-pk").first()
+        free = _available_before(rung)
+        assert offer.agent_id in free
+        best = min(free, key=lambda pk: (ranking(pk, free[pk], offer), pk))
+        assert ranking(offer.agent_id, free[offer.agent_id], offer) == ranking(best, free[best], offer)
+
+    # No agent ever held two calls: not in our records, not in the sandbox's.
+    for agent in agents:
+        mine = [(o.answered_at, o.ended_at) for o in offers if o.agent == agent]
+        assert mine and not _intervals_overlap(mine)
+        legs = center.sandbox.calls(to=sip(agent.user.username))
+        assert not _intervals_overlap([(leg["answered_at"], leg["ended_at"]) for leg in legs if leg["answered_at"]])
+    # Each call was a conference of exactly its caller and one agent.
+    joins = defaultdict(set)
+    for event in center.sandbox.events(event_type="conference.participant.joined"):
+        joins[event["payload"]["conference_id"]].add(event["call_control_id"])
+    assert len(joins) == 10
+    agent_legs = {leg["call_control_id"] for a in agents for leg in center.sandbox.calls(to=sip(a.user.username))}
+    for members in joins.values():
+        assert len(members) == 2 and len(members & set(callers)) == 1 and len(members & agent_legs) == 1, members
+    assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
+
+
+def test_a_caller_talks_to_the_agent_in_a_conference_made_for_the_call(center):
+    alice = make_agent("alice")
+    make_queue("Sales", agents=[(1, alice)], wrap_up_secs=0)
+    center.sandbox.set_destinations({sip("alice"): {"answer": "auto", "ring_ms": 200}})
+    available(alice)
+    ccid = center.sandbox.place_call(from_="+15557770001", to=QUEUE_LINE, caller_name="MARIA GARCIA")["call_control_id"]
+
+    offer = offer_of(center, ccid, status=Offer.Status.CONNECTED, conference_id__gt="")
+    conference = center.wait_for(lambda: (c := center.sandbox.conference(offer.conference_id))
+                                 and len(c["participants"]) == 2 and c, message="both legs in the conference")
+    agent_leg = offer.agent_call_control_id
+    assert conference["name"] == f"offer-{offer.pk}"
+    assert conference["hears"] == {ccid: [agent_leg], agent_leg: [ccid]}
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "enqueue", "leave_queue"]
+    [create] = center.sandbox.commands(action="conference_create")
+    [join] = center.sandbox.commands(action="join")
+    assert (create["body"]["call_control_id"], join["body"]["call_control_id"]) == (ccid, agent_leg)
+    assert join["conference_id"] == offer.conference_name  # joined by name: chained before the id was known
+    [dial] = center.sandbox.commands(action="dial")
+    assert (dial["body"]["to"], dial["body"]["from"], dial["body"]["link_to"]) == (sip("alice"), "+15557770001", ccid)
+    assert dial["body"]["timeout_secs"] == 20
+    assert Agent.objects.get(pk=alice.pk).status == Agent.Status.ON_CALL
+
+    center.sandbox.hangup(ccid)  # the caller ends the call: the agent's leg follows, wrap-up is skipped (0 s)
+    center.sandbox.wait_for_event(agent_leg, "call.hangup")
+    agent_status(center, alice, Agent.Status.AVAILABLE)
+    caller = call_of(center, ccid, status=Call.Status.ENDED)
+    assert caller.caller_outcome == Call.Outcome.ANSWERED and caller.connected_at is not None
+    history = list(alice.status_changes.order_by("at", "pk").values_list("old_status", "new_status"))
+    assert history == [("offline", "available"), ("available", "ringing"), ("ringing", "on_call"),
+                       ("on_call", "wrap_up"), ("wrap_up", "available")]
+
+
+def test_ring_no_answer_moves_the_caller_to_the_next_agent_and_the_first_away(center):
+    dora, erin = make_agent("dora"), make_agent("erin")
+    make_queue("Sales", agents=[(1, dora), (1, erin)], ring_timeout_secs=5, wrap_up_secs=0)
+    center.sandbox.set_destinations({sip("dora"): {"answer": "never"}, sip("erin"): {"answer": "auto", "ring_ms": 200}})
+    available(dora, erin)  # dora idle longest: rung first
+    ccid = center.sandbox.place_call(from_="+15557770002", to=QUEUE_LINE)["call_control_id"]
+
+    answered = offer_of(center, ccid, status=Offer.Status.CONNECTED)
+    assert answered.agent == erin
+    [missed] = Offer.objects.filter(agent=dora)
+    assert (missed.status, missed.end_reason) == (Offer.Status.MISSED, "timeout")
+    dora.refresh_from_db()
+    assert (dora.status, dora.status_reason) == (Agent.Status.AWAY, "Missed call")
+    [dora_leg] = center.sandbox.calls(to=sip("dora"))
+    assert dora_leg["hangup_cause"] == "timeout"
+    center.sandbox.hangup(ccid)
+
+
+def test_a_caller_hanging_up_while_the_agent_rings_cancels_the_agents_leg(center):
+    fay = make_agent("fay")
+    queue = make_queue("Sales", agents=[(1, fay)])
+    center.sandbox.set_destinations({sip("fay"): {"answer": "manual"}})
+    available(fay)
+    ccid = center.sandbox.place_call(from_="+15557770003", to=QUEUE_LINE)["call_control_id"]
+    leg = center.sandbox.wait_for_call(lambda c: c["state"] == "ringing", to=sip("fay"))
+
+    center.sandbox.hangup(ccid)
+    center.sandbox.wait_for_event(leg["call_control_id"], "call.hangup")
+    assert center.sandbox.call(leg["call_control_id"])["hangup_cause"] == "originator_cancel"
+    agent_status(center, fay, Agent.Status.AVAILABLE)
+    offer = Offer.objects.get()
+    assert (offer.status, offer.end_reason) == (Offer.Status.CANCELLED, "caller hung up")
+    entry = QueueEntry.objects.get(queue=queue)
+    assert (entry.status, entry.leave_reason) == (QueueEntry.Status.LEFT, "hangup")
+    caller = call_of(center, ccid, status=Call.Status.ENDED)
+    assert caller.caller_outcome == Call.Outcome.ABANDONED
+
+
+def test_a_declined_call_goes_to_the_next_agent(center, client):
+    gus, hal = make_agent("gus"), make_agent("hal")
+    make_queue("Sales", agents=[(1, gus), (2, hal)], wrap_up_secs=0)
+    center.sandbox.set_destinations({sip("gus"): {"answer": "manual"}, sip("hal"): {"answer": "manual"}})
+    available(gus, hal)
+    ccid = center.sandbox.place_call(from_="+15557770004", to=QUEUE_LINE)["call_control_id"]
+    first = offer_of(center, ccid, agent=gus, agent_call_control_id__gt="")
+
+    client.force_login(gus.user)
+    assert client.post(f"/api/offers/{first.pk}/decline/").status_code == 200
+    second = offer_of(center, ccid, agent=hal, agent_call_control_id__gt="")
+    agent_status(center, gus, Agent.Status.AVAILABLE)  # declining is not missing: no "away"
+    assert Offer.objects.get(pk=first.pk).status == Offer.Status.DECLINED
+    center.sandbox.answer(second.agent_call_control_id)
+    offer_of(center, ccid, agent=hal, status=Offer.Status.CONNECTED)
+    center.sandbox.hangup(ccid)
+
+
+def test_nobody_free_means_the_caller_waits_until_an_agent_becomes_available(center):
+    ivy = make_agent("ivy")
+    make_queue("Sales", agents=[(1, ivy)], wrap_up_secs=0)
+    center.sandbox.set_destinations({sip("ivy"): {"answer": "auto", "ring_ms": 200}})
+    ccid = enter(center, "+15557770005")
+    assert not Offer.objects.exists()
+
+    available(ivy)  # the status change wakes the dispatcher
+    offer_of(center, ccid, status=Offer.Status.CONNECTED)
+    center.sandbox.hangup(ccid)
