@@ -20,8 +20,15 @@ def chromium_path() -> str:
     return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """Chromium for one test.
+
+    Not shared across tests: between its calls Playwright's sync API marks
+    its event loop as running in the test thread, so while it lives every
+    ``async_to_sync`` there (websocket tests) fails with "You cannot use
+    AsyncToSync in the same thread as an async event loop".
+    """
     from playwright.sync_api import sync_playwright
 
     path = chromium_path()
