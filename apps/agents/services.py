@@ -85,6 +85,11 @@ def agent_change_own_status(*, agent: Agent, status: str, reason: str = "", user
     Ringing and on-call belong to the call: an agent declines a ringing call
     or hangs up rather than walking away from it.
     """
+    if status == Status.AVAILABLE:
+        from apps.queues.services.offers import offer_wrap_up_skip
+
+        # Before the agent's lock: calls lock their offer first, then the agent.
+        offer_wrap_up_skip(agent=agent)
     agent = Agent.objects.select_for_update(no_key=True).get(pk=agent.pk)
     if status not in Agent.SELF_SERVICE:
         raise ApplicationError("Agents set themselves available, away or offline.", {"status": status})
@@ -99,10 +104,6 @@ def agent_change_own_status(*, agent: Agent, status: str, reason: str = "", user
     if agent.status == status:  # away with a new reason: a fresh history row, no state move
         _away_again(agent=agent, reason=reason, user=user)
         return agent
-    if status == Status.AVAILABLE and agent.status == Status.WRAP_UP:
-        from apps.queues.services.offers import offer_wrap_up_skip
-
-        offer_wrap_up_skip(agent=agent)
     agent_set_status(agent=agent, status=status, reason=reason, actor=user)
     return agent
 

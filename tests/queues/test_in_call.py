@@ -93,6 +93,18 @@ def test_the_agent_hangs_up_picks_a_disposition_and_is_available_again(center, c
     assert caller.caller_outcome == Call.Outcome.ANSWERED and caller.talk_seconds >= 0
 
 
+def test_an_agent_may_leave_wrap_up_without_a_disposition(center, client):
+    agent, queue, ccid, offer = connected(center, client, wrap_up_secs=600)
+    post(client, offer, "hangup")
+    agent_status(center, agent, Agent.Status.WRAP_UP)
+
+    response = client.post("/api/agents/me/status/", {"status": "available"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert Agent.objects.get(pk=agent.pk).status == Agent.Status.AVAILABLE
+    skipped = Offer.objects.get(pk=offer.pk)
+    assert skipped.wrapped_at and skipped.disposition is None  # the workspace closes the wrap-up form
+
+
 def test_a_blind_transfer_to_a_queue_puts_the_caller_in_line_there(center, client):
     agent, queue, ccid, offer = connected(center, client)
     rita = make_agent("rita")

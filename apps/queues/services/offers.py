@@ -346,6 +346,21 @@ def offer_wrap_up(*, offer: Offer, user, disposition: Disposition | None, notes:
     return offer
 
 
+def offer_wrap_up_skip(*, agent: Agent) -> None:
+    """An agent in wrap-up goes available without a disposition: their last call is wrapped up as it is.
+
+    Runs in the caller's transaction, which rolls it back if the agent may not go available after all.
+    """
+    if not Agent.objects.filter(pk=agent.pk, status=Agent.Status.WRAP_UP).exists():
+        return
+    offer = (Offer.objects.select_for_update(no_key=True)
+             .filter(pk=_latest_answered(agent), wrapped_at__isnull=True).exclude(status__in=Offer.LIVE).first())
+    if offer is not None:
+        offer.wrapped_at = timezone.now()
+        offer.save(update_fields=["wrapped_at"])
+        offer_publish(offer)
+
+
 def _latest_answered(agent: Agent) -> int | None:
     return Offer.objects.filter(agent=agent, answered_at__isnull=False).values_list("pk", flat=True).first()
 
