@@ -192,7 +192,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A consumer waits for messages with a blocking BZPOPMIN of 5 s.
+                # redis-py 8 gives up reading a socket after 5 s by default, so an
+                # idle websocket's consumer died with TimeoutError; a finite timeout
+                # above 5 s left the receive of a closed socket's consumer running
+                # (uvicorn then waited for it forever at shutdown). No socket
+                # timeout, as before redis-py 8, is what channels-redis expects.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
                 "prefix": env.str("CHANNELS_PREFIX", default="cc"),
                 "capacity": 1000,
             },

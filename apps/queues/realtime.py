@@ -6,7 +6,7 @@ only to the queues they serve. The snapshot sent on connect holds the
 agent's workspace state (status, queues, the call on screen).
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from apps.calls.models import Call
@@ -32,11 +32,29 @@ def queue_publish_on_commit(*queue_ids: int) -> None:
 
     The figures are counted after the commit, not now: a count taken inside
     a transaction misses what concurrent transactions are committing, and
-    the last message a board gets must be right.
+    the last message a board gets must be right. So a transaction publishes
+    each queue once, however many of its changes touch it (an agent ringing
+    and the caller offered, say): later calls join the pending publish.
     """
     ids = {pk for pk in queue_ids if pk}
-    if ids:
-        transaction.on_commit(lambda: queue_publish_rollback_unsafe(ids))
+    if not ids:
+        return
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:
+            if isinstance(callback, _QueuePublish):
+                callback.queue_ids |= ids
+                return
+    transaction.on_commit(_QueuePublish(ids))
+
+
+class _QueuePublish:
+    """The on-commit publish of a transaction's queues (they are counted when it runs)."""
+
+    def __init__(self, queue_ids: set[int]):
+        self.queue_ids = queue_ids
+
+    def __call__(self) -> None:
+        queue_publish_rollback_unsafe(self.queue_ids)
 
 
 def queue_publish_rollback_unsafe(queue_ids) -> None:
