@@ -24,10 +24,6 @@ import asyncio
 import base64
 import json
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -35,154 +31,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import aiohttp  # noqa: E402
-import psycopg  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat  # noqa: E402
 
+from _shape import Stack, add_stack_arguments, cpu_report, cpu_seconds, percentiles  # noqa: E402
+
 MAIN_LINE = "+13125550100"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentiles(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    values = sorted(values)
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  max {values[-1]:.1f} ms  (n={len(values)})"
-
-
-class Stack:
-    """uvicorn + Celery worker subprocesses on a fresh benchmark database."""
-
-    def __init__(self, args, public_key_b64: str, api_base_url: str):
-        self.args = args
-        self.port = free_port()
-        self.procs: list[subprocess.Popen] = []
-        pg = args.postgres.rstrip("/")
-        self.db_name = "contactcenter_bench"
-        self.env = dict(
-            os.environ,
-            DATABASE_URL=f"{pg}/{self.db_name}",
-            REDIS_URL=args.redis,
-            SECRET_KEY="benchmark-only",
-            DEBUG="false",
-            STATIC_MANIFEST="false",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            TELNYX_PUBLIC_KEY=public_key_b64,
-            TELNYX_API_BASE_URL=api_base_url,
-            TELNYX_CONNECTION_ID="sandbox-connection",
-            CHANNELS_PREFIX="cc-bench",
-            LOG_LEVEL="WARNING",
-            PYTHONPATH=str(ROOT),
-        )
-        self.admin_dsn = f"{pg}/postgres"
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def prepare_database(self) -> None:
-        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{self.db_name}"')
-        self._manage("migrate", "--noinput", "-v", "0")
-        self._manage(
-            "shell", "-c",
-            "from apps.numbers.models import PhoneNumber;"
-            f"PhoneNumber.objects.get_or_create(e164='{MAIN_LINE}', defaults={{'greeting': 'This is the benchmark line. ' * 12}})",
-        )
-
-    def _manage(self, *argv: str) -> None:
-        subprocess.run([sys.executable, "manage.py", *argv], cwd=ROOT, env=self.env, check=True)
-
-    def start(self) -> None:
-        a = self.args
-        self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "contactcenter.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(a.web_workers), "--no-access-log",
-             "--log-level", "warning"],
-            cwd=ROOT, env=self.env,
-        ))
-        if a.no_worker:
-            return self._wait_for_web()
-        self.procs.append(subprocess.Popen(
-            ["nice", "-n", str(a.worker_nice), sys.executable, "-m", "celery", "-A", "contactcenter", "worker",
-             "--pool", a.pool,
-             "--concurrency", str(a.worker_concurrency), "--loglevel", "WARNING", "--without-heartbeat",
-             "--without-mingle", "--without-gossip", "-n", "bench@%h"],
-            cwd=ROOT, env=self.env,
-        ))
-        subprocess.run([sys.executable, "-m", "celery", "-A", "contactcenter", "purge", "-f"],
-                       cwd=ROOT, env=self.env, check=False, capture_output=True)
-        self._wait_for_web()
-        time.sleep(3)  # let the worker connect
-
-    def _wait_for_web(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-    def backlog(self) -> int:
-        with psycopg.connect(self.env["DATABASE_URL"]) as conn:
-            return conn.execute("SELECT count(*) FROM telnyx_telnyxevent WHERE processed_at IS NULL").fetchone()[0]
-
-
-def cpu_seconds() -> dict[str, float]:
-    """CPU time (user + system) so far, by kind of process on this machine."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    totals: dict[str, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks
-        if "uvicorn" in cmd or "multiprocessing" in cmd and "spawn" in cmd:
-            kind = "web"
-        elif "celery" in cmd:
-            kind = "worker"
-        elif cmd.startswith("postgres"):
-            kind = "postgres"
-        elif "redis-server" in cmd:
-            kind = "redis"
-        elif int(entry) == os.getpid():
-            kind = "load generator + sandbox"
-        else:
-            continue
-        totals[kind] = totals.get(kind, 0.0) + seconds
-    return totals
-
-
-def cpu_report(before: dict, after: dict, count: int) -> str:
-    parts = [f"{kind} {(after.get(kind, 0) - before.get(kind, 0)) / count * 1000:.2f}"
-             for kind in sorted(after)]
-    return "CPU ms per webhook: " + ", ".join(parts)
 
 
 def signed_bodies(private_key: Ed25519PrivateKey, count: int) -> list[tuple[bytes, dict]]:
@@ -299,14 +156,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100, help="calls in progress at once (phase 3)")
     parser.add_argument("--hold", type=float, default=20.0, help="seconds each phase-3 caller stays on the line")
     parser.add_argument("--calls-duration", type=float, default=40.0, help="seconds of phase 3")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-concurrency", type=int, default=8)
-    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
-    parser.add_argument("--worker-nice", type=int, default=0,
-                        help="run the worker at this nice level (the web answers first on a busy box)")
+    add_stack_arguments(parser, redis_url="redis://127.0.0.1:6379/1")
     parser.add_argument("--no-worker", action="store_true", help="measure the web alone (events pile up)")
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/1"))
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactcenter.settings")
@@ -320,7 +171,10 @@ def main() -> None:
     stack = Stack(args, sandbox_server.public_key_b64, sandbox_server.api_base_url)
     print(f"settings: {os.cpu_count()} CPUs; uvicorn --workers {args.web_workers}; celery --pool {args.pool} "
           f"--concurrency {args.worker_concurrency}; PostgreSQL {args.postgres}; Redis {args.redis}")
-    stack.prepare_database()
+    stack.prepare_database(
+        "from apps.numbers.models import PhoneNumber;"
+        f"PhoneNumber.objects.get_or_create(e164='{MAIN_LINE}', defaults={{'greeting': 'This is the benchmark line. ' * 12}})"
+    )
     stack.start()
     sandbox = SandboxClient(sandbox_server.base_url)
     sandbox.update_config(webhook_url=f"{stack.url}/webhooks/telnyx/")
@@ -330,7 +184,7 @@ def main() -> None:
         # interpreters) at the same rate; those figures are discarded.
         asyncio.run(open_loop(url, signed_bodies(private, int(args.rate * args.warmup)), args.rate))
         if not args.no_worker:
-            _drain(stack)
+            stack.drain()
         count = int(args.rate * args.duration)
         bodies = signed_bodies(private, count)
         before = cpu_seconds()
@@ -340,14 +194,14 @@ def main() -> None:
               f"; non-200: {errors}")
         print(f"   {cpu_report(before, after, count)}")
         if not args.no_worker:
-            _drain(stack)
+            stack.drain()
 
         done, elapsed = asyncio.run(closed_loop(url, signed_bodies(private, args.burst), args.senders))
         print(f"2. sustained: {done / elapsed:.0f} webhooks/s acknowledged ({done} in {elapsed:.1f} s, "
               f"{args.senders} senders)")
         if args.no_worker:
             return
-        drained = _drain(stack)
+        drained = stack.drain()
         print(f"   worker caught up {drained:.1f} s after the last acknowledgement")
 
         to_answer, to_speak, missing, rate, peak = webhook_to_command(
@@ -362,13 +216,6 @@ def main() -> None:
     finally:
         stack.stop()
         sandbox_server.stop()
-
-
-def _drain(stack: Stack, timeout: float = 300) -> float:
-    started = time.monotonic()
-    while stack.backlog() and time.monotonic() - started < timeout:
-        time.sleep(0.5)
-    return time.monotonic() - started
 
 
 if __name__ == "__main__":
