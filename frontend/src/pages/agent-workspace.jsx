@@ -12,6 +12,7 @@
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { onLive } from "../live.js";
+import { api } from "../api.js";
 
 const root = document.getElementById("workspace");
 const urls = root.dataset;
@@ -19,28 +20,6 @@ const initial = JSON.parse(document.getElementById("workspace-initial").textCont
 const offerUrl = (id, action = "") => urls.offerApi.replace(/0\/$/, `${id}/${action ? `${action}/` : ""}`);
 const AWAY_REASONS = ["Break", "Lunch", "Meeting", "Training", "Other"];
 const KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
-
-function csrfToken() {
-  return document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, method = "POST", body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => null);
-  return { ok: response.ok, data, error: response.ok ? "" : messageOf(data, response.status) };
-}
-
-function messageOf(data, status) {
-  if (data && data.message) return String(data.message);
-  if (data && data.detail) return String(data.detail);
-  if (data && typeof data === "object") return Object.values(data).flat().join(" ");
-  return `HTTP ${status}`;
-}
 
 function seconds(since, now) {
   if (!since) return "";
@@ -60,7 +39,7 @@ function useSoftphone(agent, sandbox) {
     let stopped = false;
     (async () => {
       setState((s) => ({ ...s, status: "connecting" }));
-      const token = await api(urls.tokenApi);
+      const token = await api(urls.tokenApi, "POST");
       if (!token.ok || stopped) {
         setState((s) => ({ ...s, status: "error", error: token.error }));
         return;
@@ -187,9 +166,9 @@ function Incoming({ offer, agent, sandbox, phone, onError }) {
       phone.call.answer();
       return;
     }
-    onError((await api(offerUrl(offer.id, "accept"))).error);
+    onError((await api(offerUrl(offer.id, "accept"), "POST")).error);
   };
-  const decline = async () => onError((await api(offerUrl(offer.id, "decline"))).error);
+  const decline = async () => onError((await api(offerUrl(offer.id, "decline"), "POST")).error);
   const canAccept = sandbox || (agent.endpoint === "webrtc" && phone.call);
   return (
     <div class="actions">
@@ -218,10 +197,10 @@ function Transfer({ offer, targets, onError }) {
         <span>{live.mode === "warm" ? "Consulting" : "Transferring to"} <strong>{live.to}</strong>: {live.status}</span>
         {live.status === "consulting" && (
           <button type="button" class="primary" data-transfer-complete
-            onClick={async () => onError((await api(offerUrl(offer.id, "transfer/complete"))).error)}>Complete transfer</button>
+            onClick={async () => onError((await api(offerUrl(offer.id, "transfer/complete"), "POST")).error)}>Complete transfer</button>
         )}
         <button type="button" data-transfer-cancel
-          onClick={async () => onError((await api(offerUrl(offer.id, "transfer/cancel"))).error)}>Cancel</button>
+          onClick={async () => onError((await api(offerUrl(offer.id, "transfer/cancel"), "POST")).error)}>Cancel</button>
       </div>
     );
   }

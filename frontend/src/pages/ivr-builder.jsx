@@ -3,6 +3,7 @@
 // answers with errors that name their node; they are shown next to that node.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { api } from "../api.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const KIND_LABELS = {
@@ -44,21 +45,6 @@ function renameKey(flow, from, to) {
       return copy;
     }),
   };
-}
-
-function csrfToken() {
-  return document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, method = "GET", body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  return { ok: response.ok, status: response.status, data };
 }
 
 // --- small inputs -------------------------------------------------------------------

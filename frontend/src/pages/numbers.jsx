@@ -5,36 +5,13 @@
 import { render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { onLive } from "../live.js";
+import { api } from "../api.js";
 
 const root = document.getElementById("numbers-app");
 const urls = root.dataset;
 const initial = JSON.parse(document.getElementById("numbers-initial").textContent);
 const POLL_MS = 2000;
 const COUNTRIES = [["US", "United States"], ["CA", "Canada"], ["GB", "United Kingdom"], ["AU", "Australia"], ["FR", "France"]];
-
-function csrfToken() {
-  return document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, method = "GET", body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => null);
-  return { ok: response.ok, data, error: response.ok ? "" : messageOf(data, response.status) };
-}
-
-function messageOf(data, status) {
-  if (data && data.message) return String(data.message);
-  if (data && data.detail) return String(data.detail);
-  if (data && typeof data === "object") {
-    return Object.entries(data).map(([field, errors]) => `${field}: ${[errors].flat().join(" ")}`).join(" ");
-  }
-  return `HTTP ${status}`;
-}
 
 function socketOnline() {
   return !!document.querySelector("[data-live-status].online");

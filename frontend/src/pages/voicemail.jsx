@@ -2,34 +2,13 @@
 // Boxes refresh every 15 s (a new message needs no reload).
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { api } from "../api.js";
 
 const root = document.getElementById("voicemail");
 const BOXES_API = root.dataset.boxesApi;
 const MESSAGES_API = (box) => `${BOXES_API}${box}/messages/`;
 const MESSAGE_API = (id, action) => `${BOXES_API.replace(/boxes\/$/, "")}messages/${id}/${action}/`;
 const canEditBoxes = root.dataset.canEditBoxes === "true";
-
-function csrfToken() {
-  return document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-async function api(url, method = "GET", body) {
-  const response = await fetch(url, {
-    method,
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => null);
-  return { ok: response.ok, data, error: response.ok ? "" : messageOf(data, response.status) };
-}
-
-function messageOf(data, status) {
-  if (data && data.message) return String(data.message);
-  if (data && data.detail) return String(data.detail);
-  if (data && typeof data === "object") return Object.values(data).flat().join(" ");
-  return `HTTP ${status}`;
-}
 
 function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
