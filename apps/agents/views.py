@@ -9,7 +9,6 @@ from django.views.decorators.http import require_POST
 
 from apps.agents import services
 from apps.agents.forms import AgentForm, SkillForm
-from apps.agents.messages import agent_summary
 from apps.agents.models import Agent, Skill
 from apps.core.decorators import role_required
 from apps.core.exceptions import ApplicationError
@@ -19,22 +18,17 @@ from apps.core.roles import Role, user_can
 @role_required(Role.AGENT)
 def workspace_page(request):
     """The agent's workspace: a Preact page fed by the live websocket (its snapshot and deltas)."""
-    from apps.queues.messages import offer_summary
     from apps.queues.models import Disposition
-    from apps.queues.selectors import agent_current_offer, agent_queues, queue_stats, transfer_targets
+    from apps.queues.selectors import agent_workspace, transfer_targets
 
     agent = Agent.objects.filter(user=request.user).select_related("user").first()
     initial = None
     if agent is not None:
-        offer = agent_current_offer(agent)
         initial = {
-            "agent": agent_summary(agent),
-            "queues": [queue_stats(queue) for queue in agent_queues(agent)],
-            "offer": offer_summary(offer) if offer else None,
+            **agent_workspace(agent),
             "dispositions": [{"id": d.pk, "name": d.name} for d in Disposition.objects.filter(active=True)],
             "targets": transfer_targets(agent),
             "sandbox": settings.TELNYX_SANDBOX,
-            "statuses": [{"value": value, "label": label} for value, label in Agent.Status.choices],
         }
     return render(request, "agents/workspace.html", {"agent": agent, "initial": initial})
 

@@ -22,7 +22,7 @@ from apps.core.realtime import (
     register_subscription_check,
 )
 from apps.core.roles import Role, user_can
-from apps.queues.messages import OfferMessages, QueueMessages, offer_summary
+from apps.queues.messages import OfferMessages, QueueMessages
 from apps.queues.models import Offer, Queue, QueueMember
 
 
@@ -112,20 +112,12 @@ def may_watch_queue(user, queue_id: int) -> bool:
 @register_snapshot_provider
 def workspace_snapshot(user) -> dict:
     from apps.agents.models import Agent
-    from apps.queues.selectors import queue_stats
+    from apps.queues.selectors import agent_workspace, queue_stats
 
     snapshot = {}
     agent = Agent.objects.filter(user=user).select_related("user").first() if user_can(user, Role.AGENT) else None
     if agent is not None:
-        from apps.agents.messages import agent_summary
-        from apps.queues.selectors import agent_current_offer, agent_queues
-
-        offer = agent_current_offer(agent)
-        snapshot["workspace"] = {
-            "agent": agent_summary(agent),
-            "queues": [queue_stats(queue) for queue in agent_queues(agent)],
-            "offer": offer_summary(offer) if offer else None,
-        }
+        snapshot["workspace"] = agent_workspace(agent)
     if user_can(user, Role.SUPERVISOR):
         snapshot["queues"] = [queue_stats(queue) for queue in Queue.objects.all()]
     return snapshot

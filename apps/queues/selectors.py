@@ -168,6 +168,19 @@ def agent_queues(agent: Agent) -> QuerySet[Queue]:
     return Queue.objects.filter(memberships__agent=agent).order_by("name")
 
 
+def agent_workspace(agent: Agent) -> dict:
+    """What the workspace shows live: the agent, their queues' figures, the call on screen (page and snapshot)."""
+    from apps.agents.messages import agent_summary
+    from apps.queues.messages import offer_summary
+
+    offer = agent_current_offer(agent)
+    return {
+        "agent": agent_summary(agent),
+        "queues": [queue_stats(queue) for queue in agent_queues(agent)],
+        "offer": offer_summary(offer) if offer else None,
+    }
+
+
 def transfer_targets(agent: Agent) -> dict:
     """Who and where an agent may hand a call to."""
     return {

@@ -18,7 +18,7 @@ from apps.queues.models import Offer, Queue, QueueEntry, Transfer
 from apps.queues.realtime import offer_publish, queue_publish_on_commit
 from apps.queues.selectors import entry_position, estimated_wait_secs
 from apps.queues.services.dispatch import dispatch_wake
-from apps.queues.services.entries import FLOW, caller_state, queue_enter, queue_entry_enqueued, queue_entry_left
+from apps.queues.services.entries import caller_state, queue_enter, queue_entry_enqueued, queue_entry_left
 from apps.recordings.voicemail.services import is_dialable, voicemail_box_for
 from apps.telnyx.client_state import client_state_encode
 from apps.telnyx.events import WebhookEvent
