@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.agents.messages import AgentMessages
 from apps.agents.models import Agent, AgentSkill, AgentStatusChange, Skill
+from apps.core.db import rows_replace
 from apps.core.exceptions import ApplicationError
 from apps.core.realtime import SUPERVISORS, agent_group, publish_on_commit, queue_group
 from apps.core.roles import Role
@@ -181,9 +182,7 @@ def agent_skills_set(*, agent: Agent, skills: list[tuple[Skill, int]]) -> None:
     for level in levels.values():
         if not 1 <= int(level) <= 10:
             raise ApplicationError("Skill levels go from 1 to 10.", {"field": "skills"})
-    AgentSkill.objects.filter(agent=agent).exclude(skill_id__in=levels).delete()
-    for skill_id, level in levels.items():
-        AgentSkill.objects.update_or_create(agent=agent, skill_id=skill_id, defaults={"level": level})
+    rows_replace(AgentSkill, {"agent": agent}, "skill_id", levels, "level")
 
 
 @transaction.atomic

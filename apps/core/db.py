@@ -1,6 +1,8 @@
 """Small database helpers for the hot paths (webhook ingestion, event processing)."""
 
-from django.db import connection, models
+from collections.abc import Callable, Iterable
+
+from django.db import connection, models, transaction
 
 
 def insert_ignoring_conflict(model, values: dict, *, conflict: str) -> int | None:
@@ -39,3 +41,40 @@ def insert_ignoring_conflict(model, values: dict, *, conflict: str) -> int | Non
         cursor.execute(sql, list(row.values()))
         found = cursor.fetchone()
     return found[0] if found else None
+
+
+def rows_replace(model, owner: dict, key: str, values: dict, field: str) -> None:
+    """Make ``model``'s rows of ``owner`` exactly ``{key: field}`` from ``values``.
+
+    Rows of ``owner`` whose ``key`` is not in ``values`` are deleted, the
+    others updated or created (e.g. an agent's skills and their levels).
+    """
+    model.objects.filter(**owner).exclude(**{f"{key}__in": list(values)}).delete()
+    for key_value, field_value in values.items():
+        model.objects.update_or_create(**owner, **{key: key_value}, defaults={field: field_value})
+
+
+class _Gathered:
+    """One transaction's pending on-commit call of ``run``, with everything gathered for it so far."""
+
+    def __init__(self, run: Callable[[set], None], items: set):
+        self.run, self.items = run, items
+
+    def __call__(self) -> None:
+        self.run(self.items)
+
+
+def on_commit_gathered(run: Callable[[set], None], items: Iterable = ()) -> None:
+    """Call ``run(items)`` once when the current transaction commits, however often this is called in it.
+
+    Later calls in the same transaction add their ``items`` to the pending
+    call (a set) instead of queuing another. Outside a transaction ``run``
+    is called at once, like ``transaction.on_commit``.
+    """
+    items = set(items)
+    if connection.in_atomic_block:
+        for _, callback, _ in connection.run_on_commit:
+            if isinstance(callback, _Gathered) and callback.run is run:
+                callback.items |= items
+                return
+    transaction.on_commit(_Gathered(run, items))

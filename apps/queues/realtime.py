@@ -6,11 +6,11 @@ only to the queues they serve. The snapshot sent on connect holds the
 agent's workspace state (status, queues, the call on screen).
 """
 
-from django.db import connection, transaction
 from django.db.models import Q
 
 from apps.calls.models import Call
 from apps.calls.services import register_call_groups
+from apps.core.db import on_commit_gathered
 from apps.core.realtime import (
     SUPERVISORS,
     agent_group,
@@ -37,24 +37,8 @@ def queue_publish_on_commit(*queue_ids: int) -> None:
     and the caller offered, say): later calls join the pending publish.
     """
     ids = {pk for pk in queue_ids if pk}
-    if not ids:
-        return
-    if connection.in_atomic_block:
-        for _, callback, _ in connection.run_on_commit:
-            if isinstance(callback, _QueuePublish):
-                callback.queue_ids |= ids
-                return
-    transaction.on_commit(_QueuePublish(ids))
-
-
-class _QueuePublish:
-    """The on-commit publish of a transaction's queues (they are counted when it runs)."""
-
-    def __init__(self, queue_ids: set[int]):
-        self.queue_ids = queue_ids
-
-    def __call__(self) -> None:
-        queue_publish_rollback_unsafe(self.queue_ids)
+    if ids:
+        on_commit_gathered(queue_publish_rollback_unsafe, ids)
 
 
 def queue_publish_rollback_unsafe(queue_ids) -> None:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.agents.models import Agent, Skill
+from apps.core.db import rows_replace
 from apps.core.exceptions import ApplicationError
 from apps.numbers.validation import e164_normalize
 from apps.queues.models import Disposition, Queue, QueueMember, QueueSkill
@@ -79,9 +80,7 @@ def queue_members_set(*, queue: Queue, members: list[tuple[Agent, int]]) -> None
     priorities = {agent.pk: int(priority) for agent, priority in members}
     if any(not 1 <= p <= 99 for p in priorities.values()):
         raise ApplicationError("Member priorities go from 1 (first) to 99.", {"field": "members"})
-    QueueMember.objects.filter(queue=queue).exclude(agent_id__in=priorities).delete()
-    for agent_id, priority in priorities.items():
-        QueueMember.objects.update_or_create(queue=queue, agent_id=agent_id, defaults={"priority": priority})
+    rows_replace(QueueMember, {"queue": queue}, "agent_id", priorities, "priority")
 
 
 @transaction.atomic(savepoint=False)
@@ -89,9 +88,7 @@ def queue_skills_set(*, queue: Queue, skills: list[tuple[Skill, int]]) -> None:
     levels = {skill.pk: int(level) for skill, level in skills}
     if any(not 1 <= level <= 10 for level in levels.values()):
         raise ApplicationError("Skill levels go from 1 to 10.", {"field": "skills"})
-    QueueSkill.objects.filter(queue=queue).exclude(skill_id__in=levels).delete()
-    for skill_id, level in levels.items():
-        QueueSkill.objects.update_or_create(queue=queue, skill_id=skill_id, defaults={"min_level": level})
+    rows_replace(QueueSkill, {"queue": queue}, "skill_id", levels, "min_level")
 
 
 @transaction.atomic

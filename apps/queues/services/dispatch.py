@@ -29,12 +29,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.agents.models import Agent, AgentSkill
 from apps.agents.services import agent_set_status, on_agent_status
+from apps.core.db import on_commit_gathered
 from apps.numbers.validation import looks_like_e164
 from apps.queues.models import Offer, Queue, QueueEntry, QueueMember, QueueSkill
 from apps.queues.realtime import offer_publish, queue_publish_on_commit
@@ -64,15 +65,10 @@ class DispatchResult:
 
 def dispatch_wake() -> None:
     """Run the dispatcher once the current transaction commits (once per transaction)."""
-    if not connection.in_atomic_block:
-        _dispatch_now()
-        return
-    if any(callback is _dispatch_now for _, callback, _ in connection.run_on_commit):
-        return
-    transaction.on_commit(_dispatch_now)
+    on_commit_gathered(_dispatch_now)
 
 
-def _dispatch_now() -> None:
+def _dispatch_now(_gathered: set | None = None) -> None:
     from apps.queues.tasks import queue_dispatch_task
 
     # Coalesce a burst of wakes: while a dispatch is queued and has not started,
