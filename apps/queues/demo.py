@@ -54,4 +54,5 @@ def sandbox_numbers() -> list[str]:
 
 
 def simulated_calls() -> list[dict]:
-    return [{"to": SALES_LINE, "hangup_after_ms": 60000}]
+    """Callers of the Sales line, from impatient to patient (the IVR's queues only take calls in opening hours)."""
+    return [{"to": SALES_LINE, "hangup_after_ms": ms} for ms in (45000, 90000, 150000, 240000)]
