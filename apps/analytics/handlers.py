@@ -7,5 +7,6 @@ from apps.telnyx.events import WebhookEvent
 
 @on_event("call.initiated", order=20)
 def call_log_initiated(event: WebhookEvent) -> None:
-    if event.call_control_id:
+    # Only inbound legs get a call-log entry; skip the lookup for the others.
+    if event.call_control_id and getattr(event.payload, "direction", None) == "incoming":
         call_log_start(call_control_id=event.call_control_id)

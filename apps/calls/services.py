@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.calls.messages import CallMessages
 from apps.calls.models import Call, CallEvent
-from apps.core.db import insert_ignoring_conflict
+from apps.core.db import RowLock, changed_fields, field_values, insert_ignoring_conflict
 from apps.core.realtime import SUPERVISORS, publish_on_commit
 from apps.telnyx.client import CALL_GONE_CODE
 from apps.telnyx.client_state import client_state_encode
@@ -41,13 +41,15 @@ def call_for_event(event: WebhookEvent) -> Call:
     lets the database pick the winner and both then lock the same row.
     """
     ccid = event.call_control_id
-    locked = Call.objects.select_for_update(no_key=True)
-    call = locked.filter(call_control_id=ccid).first()
+    call = _call_lock.get(ccid)
     if call is None:
         insert_ignoring_conflict(Call, {"call_control_id": ccid}, conflict="call_control_id")
-        call = locked.get(call_control_id=ccid)
-    _fill_identity(call, event)
+        call = _call_lock.get(ccid)
     return call
+
+
+# NO KEY: rows that point at the call (its event log, offers) can still be inserted meanwhile.
+_call_lock = RowLock(Call, "call_control_id", no_key=True)
 
 
 def _fill_identity(call: Call, event: WebhookEvent) -> None:
@@ -69,8 +71,11 @@ def _fill_identity(call: Call, event: WebhookEvent) -> None:
 def call_apply_event(*, call: Call, event: WebhookEvent) -> bool:
     """Apply one webhook to a locked call; log it; publish if the call changed.
 
-    Returns whether anything a user would see changed.
+    Returns whether anything a user would see changed. Only the columns the
+    event changed are written.
     """
+    loaded = field_values(call)
+    _fill_identity(call, event)
     before = _visible(call)
     old_status = call.status
     at = event.occurred_at
@@ -84,7 +89,8 @@ def call_apply_event(*, call: Call, event: WebhookEvent) -> bool:
     changed = _visible(call) != before
     if changed:
         call.version += 1
-    call.save()
+    if fields := changed_fields(call, loaded):
+        call.save(update_fields=[*fields, "updated_at"])
     CallEvent.objects.create(
         call=call,
         kind=event.event_type,

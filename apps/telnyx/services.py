@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from pydantic import ValidationError
 
-from apps.core.db import insert_ignoring_conflict
+from apps.core.db import RowLock, insert_ignoring_conflict
 from apps.telnyx.client import COMMANDS, TelnyxError
 from apps.telnyx.dispatch import handlers_for
 from apps.telnyx.events import parse_event
@@ -151,11 +151,7 @@ def event_process(*, event_pk: int) -> None:
     """
     try:
         with transaction.atomic():
-            record = (
-                TelnyxEvent.objects.select_for_update(skip_locked=True)
-                .filter(pk=event_pk, processed_at__isnull=True)
-                .first()
-            )
+            record = _pending_event_lock.get(event_pk)
             if record is None:
                 return
             event = parse_event(record.body, record)
@@ -169,6 +165,9 @@ def event_process(*, event_pk: int) -> None:
             record.save(update_fields=["status", "processed_at", "attempts", "error", "traceback"])
     except Exception as exc:
         _event_failed(event_pk, exc, permanent=isinstance(exc, ValidationError))
+
+
+_pending_event_lock = RowLock(TelnyxEvent, "id", skip_locked=True, where='"processed_at" IS NULL')
 
 
 def _event_failed(event_pk: int, exc: Exception, *, permanent: bool) -> None:
