@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -237,6 +238,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "polling_interval": 0.01,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Two queues. "celery" holds the work on our own data (webhook events,
+# routing, ticks): CPU and database bound, best run by a few threads or
+# processes. "telnyx" holds the requests to Telnyx's API (commands, number
+# orders, lookups, recording downloads): they mostly wait on the network, so
+# that worker runs many threads, and a slow API never holds up event
+# processing. A worker started without -Q consumes both; docker-compose.yml
+# runs one worker per queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("telnyx"))
+CELERY_TASK_ROUTES = {
+    name: {"queue": "telnyx"}
+    for name in (
+        "apps.telnyx.tasks.telnyx_command_send",
+        "apps.numbers.tasks.number_job_run",
+        "apps.numbers.tasks.caller_name_lookup",
+        "apps.recordings.tasks.recording_fetch",
+    )
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "telnyx-events-sweep": {"task": "apps.telnyx.tasks.telnyx_events_sweep", "schedule": 15.0},

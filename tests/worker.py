@@ -22,26 +22,32 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
+    """Worker processes: ``start()`` one that consumes every queue, or ``start("telnyx")`` one per queue."""
+
     def __init__(self, env: dict):
         self.env = env
-        self.proc: subprocess.Popen | None = None
+        self.procs: list[subprocess.Popen] = []
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
+    def start(self, queues: str | None = None) -> None:
+        self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "contactcenter", "worker", "--pool", "threads",
              "--concurrency", "4", "--loglevel", "WARNING", "--without-heartbeat",
-             "--without-mingle", "--without-gossip", "-n", f"test-{uuid.uuid4().hex[:6]}@%h"],
+             "--without-mingle", "--without-gossip", "-n", f"test-{uuid.uuid4().hex[:6]}@%h",
+             *(["-Q", queues] if queues else [])],
             cwd=ROOT, env=self.env,
-        )
+        ))
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
             try:
-                self.proc.wait(timeout=15)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.proc = None
+                proc.kill()
+                proc.wait()
+        self.procs = []
 
 
 def use_broker(url: str) -> None:

@@ -1,12 +1,13 @@
 """With a real Celery worker and Redis: no event is lost while either is away."""
 
 import os
+import time
 from datetime import timedelta
 
 import pytest
 
 from apps.calls.models import Call
-from apps.telnyx.models import TelnyxEvent
+from apps.telnyx.models import TelnyxCommand, TelnyxEvent
 from apps.telnyx.services import events_sweep
 from tests.factories import PhoneNumberFactory
 from tests.worker import use_broker
@@ -35,6 +36,23 @@ def test_a_worker_answers_the_call(center, main_line, celery_worker_process):
     center.sandbox.wait_for_event(ccid, "call.hangup", timeout=20)
     call = center.wait_for(lambda: Call.objects.filter(call_control_id=ccid, status="ended").first(), timeout=20)
     assert call.outcome == Call.Outcome.ANSWERED
+    assert [c["action"] for c in center.sandbox.commands(call_control_id=ccid)] == ["answer", "speak", "hangup"]
+
+
+def test_one_worker_per_queue_as_docker_compose_runs_them(center, main_line, celery_worker_process):
+    celery_worker_process.start("celery")  # events and routing only
+    ccid = center.sandbox.place_call(from_="+15551230001", to=MAIN_LINE)["call_control_id"]
+    answer = center.wait_for(
+        lambda: TelnyxCommand.objects.filter(call_control_id=ccid, action="answer").first(),
+        message="the event worker to decide to answer",
+    )
+    time.sleep(1)  # long enough for a worker of the default queue to have sent it, were it routed there
+    answer.refresh_from_db()
+    assert answer.status == TelnyxCommand.Status.QUEUED
+    assert center.sandbox.commands(call_control_id=ccid) == []
+
+    celery_worker_process.start("telnyx")  # the API worker sends what waited
+    center.sandbox.wait_for_event(ccid, "call.hangup", timeout=20)
     assert [c["action"] for c in center.sandbox.commands(call_control_id=ccid)] == ["answer", "speak", "hangup"]
 
 
