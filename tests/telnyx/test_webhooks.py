@@ -111,3 +111,51 @@ def test_a_payload_that_does_not_parse_is_kept_as_failed_for_reprocessing(webhoo
     event = TelnyxEvent.objects.get()
     assert event.status == TelnyxEvent.Status.FAILED
     assert "call_control_id" in event.error
+
+
+# --- Through the ASGI application, as uvicorn serves it ------------------------
+def _asgi_post(body: bytes, headers: dict, *, chunks: int = 1):
+    """POST to the production ASGI app, the body in ``chunks`` ASGI messages."""
+    import asyncio
+
+    import httpx
+
+    from contactcenter.asgi import application
+
+    wsgi_headers = {k[5:].replace("_", "-").lower(): v for k, v in headers.items()}
+
+    async def pieces():
+        step = -(-len(body) // chunks)
+        for start in range(0, len(body), step):
+            yield body[start:start + step]
+
+    async def post():
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.post("/webhooks/telnyx/", content=pieces() if chunks > 1 else body,
+                                     headers={"content-type": "application/json", **wsgi_headers})
+
+    return asyncio.run(post())
+
+
+def test_the_asgi_app_stores_a_webhook_sent_in_pieces(telnyx_keys):
+    body = encode(call_event("call.speak.started", "v3:asgi", padding="x" * 3000))
+    response = _asgi_post(body, telnyx_keys.headers(body), chunks=4)
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted"}
+    assert response.headers["content-type"] == "application/json"
+    assert TelnyxEvent.objects.get().call_control_id == "v3:asgi"
+
+
+def test_the_asgi_app_refuses_a_forged_webhook(telnyx_keys):
+    body = encode(call_event("call.initiated", "v3:asgi-forged"))
+    response = _asgi_post(body, KeyPair.generate().headers(body))
+    assert response.status_code == 403
+    assert not TelnyxEvent.objects.exists()
+
+
+def test_the_asgi_app_refuses_an_oversized_body_unread(telnyx_keys, settings):
+    body = encode(call_event("call.initiated", "v3:huge", padding="x" * 3_000_000))
+    response = _asgi_post(body, telnyx_keys.headers(body), chunks=8)
+    assert response.status_code == 413
+    assert not TelnyxEvent.objects.exists()
