@@ -54,8 +54,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def live_push(self, event):
-        """Forward a message published with ``realtime.publish_on_commit``."""
-        await self.send_json(event["message"])
+        """Forward the messages published with ``realtime.publish_on_commit``, one frame each, in order."""
+        for message in event["messages"]:
+            await self.send_json(message)
 
     async def _join(self, group):
         self.joined.add(group)

@@ -102,3 +102,29 @@ def test_a_subscription_to_an_unknown_group_is_refused(client, supervisor_user):
         await communicator.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_burst_of_changes_reaches_the_socket_complete_and_in_order(client, supervisor_user):
+    """Sends to a group are gathered under load; every message still arrives, each as its own frame, in order."""
+    client.force_login(supervisor_user)
+
+    def burst():
+        for n in range(12):
+            ccid = f"v3:burst-{n}"
+            _apply(call_event("call.initiated", ccid))
+            _apply(call_event("call.answered", ccid))
+            _apply(call_event("call.hangup", ccid, hangup_cause="normal_clearing", hangup_source="caller"))
+
+    async def scenario():
+        communicator = _communicator(client)
+        await communicator.connect()
+        await communicator.receive_json_from(timeout=5)
+        await sync_to_async(burst)()
+        received = [await communicator.receive_json_from(timeout=5) for _ in range(36)]
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+        return received
+
+    received = async_to_sync(scenario)()
+    seen = [(m["call"]["call_control_id"], m["call"]["status"]) for m in received]
+    assert seen == [(f"v3:burst-{n}", status) for n in range(12) for status in ("initiated", "answered", "ended")]
