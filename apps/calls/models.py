@@ -40,9 +40,9 @@ class Call(models.Model):
         Status.ENDED: set(),
     }
 
-    call_control_id = models.CharField(max_length=255, unique=True)
+    call_control_id = models.CharField(max_length=255)
     call_leg_id = models.CharField(max_length=64, blank=True)
-    call_session_id = models.CharField(max_length=64, blank=True, db_index=True)
+    call_session_id = models.CharField(max_length=64, blank=True)
     connection_id = models.CharField(max_length=64, blank=True)
     direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
     from_number = models.CharField(max_length=255, blank=True)
@@ -94,7 +94,12 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Declared here rather than with unique=/db_index=, which on
+        # PostgreSQL add a LIKE-pattern twin index per column: every webhook
+        # updates a call, and every index on it costs.
+        constraints = [models.UniqueConstraint(fields=["call_control_id"], name="call_control_id_unique")]
         indexes = [
+            models.Index(fields=["call_session_id"], name="call_session"),
             models.Index(fields=["created_at"], condition=~Q(status="ended"), name="call_live"),
             models.Index(fields=["initiated_at"], condition=Q(parent=None), name="call_log_started"),
             models.Index(fields=["from_number", "initiated_at"], name="call_caller_history"),

@@ -20,10 +20,10 @@ class TelnyxEvent(models.Model):
         IGNORED = "ignored"  # no handler for this event type
         FAILED = "failed"  # a handler raised; see error / traceback
 
-    event_id = models.CharField(max_length=64, unique=True)
-    event_type = models.CharField(max_length=100, db_index=True)
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=100)
     occurred_at = models.DateTimeField(null=True, blank=True)
-    call_control_id = models.CharField(max_length=255, blank=True, db_index=True)
+    call_control_id = models.CharField(max_length=255, blank=True)
     body = models.JSONField()
     headers = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
@@ -35,9 +35,16 @@ class TelnyxEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        # Every webhook inserts a row and updates it once, so each index costs
+        # on the hot path. Declared here rather than with unique=/db_index=,
+        # which on PostgreSQL add a second, varchar_pattern_ops index per
+        # column for LIKE 'prefix%' lookups that nothing here makes.
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="telnyx_event_id_unique")]
         indexes = [
             # The sweep only ever looks at unprocessed events.
             models.Index(fields=["received_at"], condition=Q(processed_at=None), name="telnyx_event_unprocessed"),
+            models.Index(fields=["call_control_id"], name="telnyx_event_call"),
+            models.Index(fields=["event_type"], name="telnyx_event_type"),
         ]
 
     def __str__(self):
@@ -64,12 +71,12 @@ class TelnyxCommand(models.Model):
         FAILED = "failed"
 
     command_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    key = models.CharField(max_length=255, unique=True)
+    key = models.CharField(max_length=255)
     action = models.CharField(max_length=64)
     method = models.CharField(max_length=8, default="POST")
     path = models.CharField(max_length=500)
     body = models.JSONField(default=dict, blank=True)
-    call_control_id = models.CharField(max_length=255, blank=True, db_index=True)
+    call_control_id = models.CharField(max_length=255, blank=True)
     depends_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="dependents")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -82,8 +89,11 @@ class TelnyxCommand(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # As TelnyxEvent: no LIKE-pattern twin indexes on the hot path.
+        constraints = [models.UniqueConstraint(fields=["key"], name="telnyx_command_key_unique")]
         indexes = [
             models.Index(fields=["created_at"], condition=Q(status="queued"), name="telnyx_command_queued"),
+            models.Index(fields=["call_control_id"], name="telnyx_command_call"),
         ]
 
     def __str__(self):
