@@ -47,7 +47,7 @@ class Agent(models.Model):
         Status.OFFLINE: {Status.AVAILABLE, Status.AWAY},
         Status.AVAILABLE: {Status.RINGING, Status.AWAY, Status.OFFLINE},
         Status.RINGING: {Status.ON_CALL, Status.AVAILABLE, Status.AWAY},
-        Status.ON_CALL: {Status.WRAP_UP},
+        Status.ON_CALL: {Status.WRAP_UP, Status.AWAY},  # away: answered, then dropped before meeting the caller
         Status.WRAP_UP: {Status.AVAILABLE, Status.AWAY, Status.OFFLINE},
         Status.AWAY: {Status.AVAILABLE, Status.OFFLINE},
     }

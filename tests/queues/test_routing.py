@@ -211,3 +211,34 @@ def test_nobody_free_means_the_caller_waits_until_an_agent_becomes_available(cen
     available(ivy)  # the status change wakes the dispatcher
     offer_of(center, ccid, status=Offer.Status.CONNECTED)
     center.sandbox.hangup(ccid)
+
+
+def test_an_agent_who_hangs_up_before_meeting_the_caller_puts_them_back_in_line(center):
+    """Answered and dropped before the conference join: the caller is not cut off but rings the next agent."""
+    alice, bob = make_agent("alice"), make_agent("bob")
+    make_queue("Sales", agents=[(1, alice), (1, bob)], wrap_up_secs=0)
+    center.sandbox.set_destinations({
+        sip("alice"): {"answer": "auto", "ring_ms": 200, "hangup_after_ms": 1},  # picks up and drops at once
+        sip("bob"): {"answer": "auto", "ring_ms": 200},
+    })
+    available(alice)
+    ccid = center.sandbox.place_call(from_="+15557770009", to=QUEUE_LINE)["call_control_id"]
+    first = entry_of(center, ccid)
+
+    dropped = offer_of(center, ccid, agent=alice, end_reason="dropped before connecting")
+    assert dropped.status == Offer.Status.FAILED
+    away = agent_status(center, alice, Agent.Status.AWAY)
+    assert away.status_reason == "Dropped a call"
+    second = center.wait_for(lambda: QueueEntry.objects.filter(call__call_control_id=ccid, status="waiting")
+                             .exclude(pk=first.pk).first(), message="the caller back in line")
+    assert second.place_at == first.place_at  # they keep their place
+    assert call_of(center, ccid).status != Call.Status.ENDED
+
+    available(bob)
+    offer = offer_of(center, ccid, agent=bob, status=Offer.Status.CONNECTED, conference_id__gt="")
+    center.wait_for(lambda: (c := center.sandbox.conference(offer.conference_id)) and len(c["participants"]) == 2,
+                    message="the caller and bob in one conference")
+    assert center.sandbox.call(ccid)["state"] == "answered"
+    first.refresh_from_db()
+    assert (first.leave_reason, first.answered_at) == ("agent dropped", None)
+    assert call_of(center, ccid).connected_at is not None  # bob's answer, not alice's

@@ -246,12 +246,68 @@ def _leg_ended(customer: Call | None, entry: QueueEntry, offer: Offer, cause: st
     elif offer.status in (Status.DECLINED, Status.CANCELLED, Status.MISSED, Status.FAILED):
         # We ended it (declined, cancelled, given up on): the phone is free again.
         agent_set_status(agent=offer.agent, status=Agent.Status.AVAILABLE, expected=Agent.Status.RINGING)
+    elif offer.status == Status.CONNECTED and _caller_not_met_yet(customer, entry, offer):
+        # The agent hung up between answering and joining the caller. The
+        # join still under way fails (or lands in an empty conference); either
+        # way offer_connect_settled then puts the caller back in line.
+        _agent_dropped(offer)
     elif offer.status == Status.CONNECTED:
         offer_end(offer, Status.ENDED, offer.end_reason or ("hung up" if cause == "normal_clearing" else cause or "ended"))
         wrap_up_start(offer)
         release_customer(offer, customer)
     elif offer.status == Status.ENDED:
         wrap_up_start(offer)  # ended by a transfer earlier; the leg is down now
+
+
+# --- An agent who answers and hangs up before meeting the caller ------------------------
+DROPPED = "dropped before connecting"
+
+
+def _caller_not_met_yet(customer: Call | None, entry: QueueEntry, offer: Offer) -> bool:
+    """A queued caller still alive whose agent has not joined them (the join did not succeed)."""
+    if offer.kind != Offer.Kind.QUEUE or entry.kind != QueueEntry.Kind.CALL:
+        return False
+    if customer is None or customer.status == Call.Status.ENDED:
+        return False
+    joins = [f"offer:{offer.pk}:join", f"offer:{offer.pk}:join-again"]
+    return not TelnyxCommand.objects.filter(key__in=joins, status=TelnyxCommand.Status.SUCCEEDED).exists()
+
+
+def _agent_dropped(offer: Offer) -> None:
+    """Nobody talked: no wrap-up; the agent is set away so the caller does not ring them again at once."""
+    offer_end(offer, Status.FAILED, DROPPED)
+    agent_set_status(agent=offer.agent, status=Agent.Status.AWAY, reason="Dropped a call",
+                     expected=Agent.Status.ON_CALL)
+
+
+def _requeue(customer: Call | None, entry: QueueEntry, offer: Offer, *, in_conference: bool) -> None:
+    """Put a caller whose agent dropped back in the same queue, keeping their place in line."""
+    from apps.queues.services.entries import queue_enter
+    from apps.queues.services.transfers import leave_conference
+
+    if customer is None or customer.status == Call.Status.ENDED or entry.leave_reason == "agent dropped":
+        return  # gone, or already back in line (each step of connecting that ends calls this)
+    entry.leave_reason, entry.answered_at, entry.agent = "agent dropped", None, None
+    entry.save(update_fields=["leave_reason", "answered_at", "agent"])
+    if customer.connected_at is not None:
+        customer.connected_at = None  # they did not get to talk to anyone
+        customer.version += 1
+        customer.save(update_fields=["connected_at", "version", "updated_at"])
+        call_publish(customer)
+    left = leave_conference(offer, customer, f"offer:{offer.pk}:dropped-leave") if in_conference else None
+    queue_enter(call=customer, queue=entry.queue, priority=entry.priority, place_at=entry.place_at, depends_on=left)
+    call_log(call=customer, kind="queue.requeued", data={"offer": offer.pk, "agent": offer.agent.name})
+
+
+@on_command_success("conference_join")
+def offer_connect_settled(command: TelnyxCommand) -> None:
+    """The agent's join went through after they had hung up: the caller waits alone in the conference."""
+    found = _offer_of(command)
+    if found is None or not found[1].startswith("join"):
+        return
+    locked = offer_lock(found[0])
+    if locked is not None and locked[2].end_reason == DROPPED:
+        _requeue(*locked, in_conference=True)
 
 
 def offer_failed(customer: Call | None, entry: QueueEntry, offer: Offer) -> None:
@@ -457,7 +513,14 @@ def offer_command_failed(command: TelnyxCommand) -> None:
         return
     customer, entry, offer = locked
     logger.warning("offer %s: %s failed: %s", offer_id, command.action, command.error)
-    if step == "dial" and offer.status == Status.RINGING:
+    if step.startswith("join") and offer.status == Status.CONNECTED and command.error_code == CALL_GONE_CODE \
+            and _caller_not_met_yet(customer, entry, offer):
+        _agent_dropped(offer)  # the agent's leg was gone before the join (its hang-up not handled yet)
+    if offer.end_reason == DROPPED:
+        # The steps of connecting end one by one after the agent dropped. A
+        # join that reached Telnyx means the caller is in the conference.
+        _requeue(customer, entry, offer, in_conference=step.startswith("join") and command.response_status is not None)
+    elif step == "dial" and offer.status == Status.RINGING:
         offer_end(offer, Status.FAILED, "dial failed")
         agent_set_status(agent=offer.agent, status=Agent.Status.AWAY, reason="Phone unreachable",
                          expected=Agent.Status.RINGING)

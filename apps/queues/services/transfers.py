@@ -110,7 +110,7 @@ def _blind(customer: Call, entry: QueueEntry, offer: Offer, transfer: Transfer) 
             key=f"transfer:{transfer.pk}:transfer",
         )
     else:
-        left = _leave_conference(offer, customer, f"transfer:{transfer.pk}:leave")
+        left = leave_conference(offer, customer, f"transfer:{transfer.pk}:leave")
         if transfer.target == Transfer.Target.QUEUE:
             queue_enter(call=customer, queue=transfer.to_queue, priority=entry.priority, place_at=entry.place_at,
                         depends_on=left)
@@ -227,7 +227,7 @@ def _hold(offer: Offer, customer: Call, on: bool) -> None:
     offer.save(update_fields=["held"])
 
 
-def _leave_conference(offer: Offer, customer: Call, key: str):
+def leave_conference(offer: Offer, customer: Call, key: str):
     return command_create(
         action="conference_leave", body={"call_control_id": customer.call_control_id},
         conference_id=offer.conference_id or offer.conference_name, key=key,
