@@ -246,7 +246,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # processing. A worker started without -Q consumes both; docker-compose.yml
 # runs one worker per queue.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("telnyx"))
+CELERY_TASK_QUEUES = (Queue("celery", routing_key="celery"), Queue("telnyx", routing_key="telnyx"))
 CELERY_TASK_ROUTES = {
     name: {"queue": "telnyx"}
     for name in (

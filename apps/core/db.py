@@ -57,15 +57,27 @@ class RowLock:
 
     def __init__(self, model, field: str, *, no_key: bool = False, skip_locked: bool = False, where: str = ""):
         self.model = model
-        self.fields = [f for f in model._meta.concrete_fields]
-        quote = connection.ops.quote_name
-        lock = "FOR NO KEY UPDATE" if no_key else "FOR UPDATE"
-        self.sql = (
-            f"SELECT {', '.join(quote(f.column) for f in self.fields)} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.get_field(field).column)} = %s{f' AND {where}' if where else ''} "
-            f"LIMIT 1 {lock}{' SKIP LOCKED' if skip_locked else ''}"
-        )
+        self.fields = list(model._meta.concrete_fields)
+        self.column = model._meta.get_field(field).column
+        self.no_key, self.skip_locked, self.where = no_key, skip_locked, where
+        self._sql = None
         self._converters = None
+
+    @property
+    def sql(self) -> str:
+        """Built on first use, for the database in use (SQLite, the embedded one, has no row locks)."""
+        if self._sql is None:
+            quote, features = connection.ops.quote_name, connection.features
+            lock = ""
+            if features.has_select_for_update:
+                lock = "FOR NO KEY UPDATE" if self.no_key and features.has_select_for_no_key_update else "FOR UPDATE"
+                if self.skip_locked and features.has_select_for_update_skip_locked:
+                    lock += " SKIP LOCKED"
+            self._sql = (
+                f"SELECT {', '.join(quote(f.column) for f in self.fields)} FROM {quote(self.model._meta.db_table)} "
+                f"WHERE {quote(self.column)} = %s{f' AND {self.where}' if self.where else ''} LIMIT 1 {lock}"
+            )
+        return self._sql
 
     def get(self, value):
         """The locked row as an instance, or ``None``; must run inside a transaction."""
