@@ -41,8 +41,11 @@ def percentiles(values: list[float]) -> str:
 def add_stack_arguments(parser, *, redis_url: str) -> None:
     """The options of the processes :class:`Stack` starts (``redis_url``: this benchmark's default)."""
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-concurrency", type=int, default=8)
+    parser.add_argument("--worker-concurrency", type=int, default=2,
+                        help="threads (or processes) of the worker of the default queue (events, routing)")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--telnyx-concurrency", type=int, default=8,
+                        help="threads of the worker of the telnyx queue (API requests)")
     parser.add_argument("--worker-nice", type=int, default=0,
                         help="run the worker at this nice level (the web answers first on a busy box)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432"))
@@ -81,6 +84,13 @@ class Stack:
         )
         self.admin_dsn = f"{pg}/postgres"
 
+    def describe(self) -> str:
+        """The processes and their options, for the figures' header."""
+        a = self.args
+        return (f"uvicorn --workers {a.web_workers}; celery -Q celery --pool {a.pool} --concurrency "
+                f"{a.worker_concurrency}; celery -Q telnyx --pool threads --concurrency {a.telnyx_concurrency}; "
+                f"workers at nice {a.worker_nice}")
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -113,13 +123,15 @@ class Stack:
         ))
         if getattr(a, "no_worker", False):
             return self._wait_for_web()
-        self.procs.append(subprocess.Popen(
-            ["nice", "-n", str(a.worker_nice), sys.executable, "-m", "celery", "-A", "contactcenter", "worker",
-             "--pool", a.pool,
-             "--concurrency", str(a.worker_concurrency), "--loglevel", "WARNING", "--without-heartbeat",
-             "--without-mingle", "--without-gossip", "-n", "bench@%h"],
-            cwd=ROOT, env=self.env, start_new_session=True,
-        ))
+        # As docker-compose.yml: one worker per queue.
+        for queue, pool, concurrency in (("celery", a.pool, a.worker_concurrency),
+                                         ("telnyx", "threads", a.telnyx_concurrency)):
+            self.procs.append(subprocess.Popen(
+                ["nice", "-n", str(a.worker_nice), sys.executable, "-m", "celery", "-A", "contactcenter", "worker",
+                 "-Q", queue, "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "WARNING",
+                 "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"bench-{queue}@%h"],
+                cwd=ROOT, env=self.env, start_new_session=True,
+            ))
         subprocess.run([sys.executable, "-m", "celery", "-A", "contactcenter", "purge", "-f"],
                        cwd=ROOT, env=self.env, check=False, capture_output=True)
         if beat:

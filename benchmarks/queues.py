@@ -381,9 +381,8 @@ def main() -> None:
                   channels_prefix="cc-bench-queues",
                   # Plain HTTP on localhost: the browsers' cookies must not be Secure-only.
                   env={"SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false"})
-    print(f"settings: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; uvicorn --workers "
-          f"{args.web_workers}; celery --pool {args.pool} --concurrency {args.worker_concurrency}"
-          f"{'' if args.no_beat else ' + beat'}; PostgreSQL {args.postgres}/{DB_NAME}; Redis {args.redis}")
+    print(f"settings: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; {stack.describe()}"
+          f"{'' if args.no_beat else '; beat'}; PostgreSQL {args.postgres}/{DB_NAME}; Redis {args.redis}")
     print(f"queue: longest idle, wrap-up 0; {args.agents} agents whose phones answer after {args.ring_ms:.0f} ms "
           f"and hang up {args.talk:.1f} s later")
     stack.prepare_database(SEED.format(names=names, password=PASSWORD, line=QUEUE_LINE, ring_timeout=20))

@@ -169,8 +169,7 @@ def main() -> None:
     sandbox_server = SandboxServer(webhook_url=None, private_key_b64=private_b64, time_scale=1.0)
     sandbox_server.start()
     stack = Stack(args, sandbox_server.public_key_b64, sandbox_server.api_base_url)
-    print(f"settings: {os.cpu_count()} CPUs; uvicorn --workers {args.web_workers}; celery --pool {args.pool} "
-          f"--concurrency {args.worker_concurrency}; PostgreSQL {args.postgres}; Redis {args.redis}")
+    print(f"settings: {os.cpu_count()} CPUs; {stack.describe()}; PostgreSQL {args.postgres}; Redis {args.redis}")
     stack.prepare_database(
         "from apps.numbers.models import PhoneNumber;"
         f"PhoneNumber.objects.get_or_create(e164='{MAIN_LINE}', defaults={{'greeting': 'This is the benchmark line. ' * 12}})"
@@ -194,7 +193,10 @@ def main() -> None:
               f"; non-200: {errors}")
         print(f"   {cpu_report(before, after, count)}")
         if not args.no_worker:
-            stack.drain()
+            # CPU the worker did not spend yet is not in the figures above: say how far behind it was.
+            behind = stack.backlog()
+            print(f"   worker backlog when the last webhook was acknowledged: {behind} events, "
+                  f"processed {stack.drain():.1f} s later")
 
         done, elapsed = asyncio.run(closed_loop(url, signed_bodies(private, args.burst), args.senders))
         print(f"2. sustained: {done / elapsed:.0f} webhooks/s acknowledged ({done} in {elapsed:.1f} s, "
