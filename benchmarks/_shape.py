@@ -41,9 +41,11 @@ def percentiles(values: list[float]) -> str:
 def add_stack_arguments(parser, *, redis_url: str) -> None:
     """The options of the processes :class:`Stack` starts (``redis_url``: this benchmark's default)."""
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--worker-concurrency", type=int, default=2,
+    parser.add_argument("--worker-concurrency", type=int, default=1,
                         help="threads (or processes) of the worker of the default queue (events, routing)")
-    parser.add_argument("--pool", default="threads", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--pool", default="solo", choices=["threads", "prefork", "solo"])
+    parser.add_argument("--worker-processes", type=int, default=1,
+                        help="worker processes of the default queue (each with --pool/--concurrency)")
     parser.add_argument("--telnyx-concurrency", type=int, default=8,
                         help="threads of the worker of the telnyx queue (API requests)")
     parser.add_argument("--worker-nice", type=int, default=0,
@@ -87,8 +89,8 @@ class Stack:
     def describe(self) -> str:
         """The processes and their options, for the figures' header."""
         a = self.args
-        return (f"uvicorn --workers {a.web_workers}; celery -Q celery --pool {a.pool} --concurrency "
-                f"{a.worker_concurrency}; celery -Q telnyx --pool threads --concurrency {a.telnyx_concurrency}; "
+        return (f"uvicorn --workers {a.web_workers}; {a.worker_processes} x celery -Q celery --pool {a.pool} "
+                f"--concurrency {a.worker_concurrency}; celery -Q telnyx --pool threads --concurrency {a.telnyx_concurrency}; "
                 f"workers at nice {a.worker_nice}")
 
     @property
@@ -124,12 +126,13 @@ class Stack:
         if getattr(a, "no_worker", False):
             return self._wait_for_web()
         # As docker-compose.yml: one worker per queue.
-        for queue, pool, concurrency in (("celery", a.pool, a.worker_concurrency),
-                                         ("telnyx", "threads", a.telnyx_concurrency)):
+        workers = [("celery", n, a.pool, a.worker_concurrency) for n in range(a.worker_processes)]
+        workers.append(("telnyx", 0, "threads", a.telnyx_concurrency))
+        for queue, n, pool, concurrency in workers:
             self.procs.append(subprocess.Popen(
                 ["nice", "-n", str(a.worker_nice), sys.executable, "-m", "celery", "-A", "contactcenter", "worker",
                  "-Q", queue, "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "WARNING",
-                 "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"bench-{queue}@%h"],
+                 "--without-heartbeat", "--without-mingle", "--without-gossip", "-n", f"bench-{queue}-{n}@%h"],
                 cwd=ROOT, env=self.env, start_new_session=True,
             ))
         subprocess.run([sys.executable, "-m", "celery", "-A", "contactcenter", "purge", "-f"],

@@ -239,8 +239,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Two queues. "celery" holds the work on our own data (webhook events,
-# routing, ticks): CPU and database bound, best run by a few threads or
-# processes. "telnyx" holds the requests to Telnyx's API (commands, number
+# routing, ticks): short, CPU and database bound, best run one task at a
+# time per process (the solo pool), more processes for more. "telnyx" holds the requests to Telnyx's API (commands, number
 # orders, lookups, recording downloads): they mostly wait on the network, so
 # that worker runs many threads, and a slow API never holds up event
 # processing. A worker started without -Q consumes both; docker-compose.yml
