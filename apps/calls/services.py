@@ -41,15 +41,20 @@ def call_for_event(event: WebhookEvent) -> Call:
     lets the database pick the winner and both then lock the same row.
     """
     ccid = event.call_control_id
-    call = _call_lock.get(ccid)
+    call = call_locked(ccid)
     if call is None:
         insert_ignoring_conflict(Call, {"call_control_id": ccid}, conflict="call_control_id")
-        call = _call_lock.get(ccid)
+        call = call_locked(ccid)
     return call
 
 
 # NO KEY: rows that point at the call (its event log, offers) can still be inserted meanwhile.
 _call_lock = RowLock(Call, "call_control_id", no_key=True)
+
+
+def call_locked(call_control_id: str) -> Call | None:
+    """The call with this ``call_control_id``, locked for the current transaction (``None``: unknown)."""
+    return _call_lock.get(call_control_id)
 
 
 def _fill_identity(call: Call, event: WebhookEvent) -> None:
@@ -222,6 +227,17 @@ def call_set_flow(*, call: Call, flow: str, state: dict | None = None) -> None:
     call_publish(call)
 
 
+@transaction.atomic(savepoint=False)
+def call_set_connected(*, call: Call, at: datetime | None) -> None:
+    """When the caller got through to a person (``None``: after all they did not); publish the change."""
+    if call.connected_at == at:
+        return
+    call.connected_at = at
+    call.version += 1
+    call.save(update_fields=["connected_at", "version", "updated_at"])
+    call_publish(call)
+
+
 # --- Commands -------------------------------------------------------------------
 def call_command(
     *,
@@ -300,7 +316,7 @@ def call_mark_gone(command: TelnyxCommand) -> None:
         return
     if command.error_code and command.error_code != CALL_GONE_CODE:
         return  # refused for another reason (e.g. the leg to bridge with is gone): this leg is fine
-    call = Call.objects.select_for_update(no_key=True).filter(call_control_id=command.call_control_id).first()
+    call = call_locked(command.call_control_id)
     if call is None or call.status == Call.Status.ENDED:
         return
     old = call.status

@@ -34,8 +34,10 @@ from apps.calls.models import Call
 from apps.calls.services import (
     call_command,
     call_hangup,
+    call_locked,
     call_log,
     call_publish,
+    call_set_connected,
     call_set_flow,
     call_speak,
 )
@@ -124,10 +126,7 @@ def _dial(call: Call) -> None:
 def _connected(call: Call, event: WebhookEvent) -> None:
     if call.connected_at:
         return
-    call.connected_at = event.occurred_at
-    call.version += 1
-    call.save(update_fields=["connected_at", "version", "updated_at"])
-    call_publish(call)
+    call_set_connected(call=call, at=event.occurred_at)
     if call.flow_state.get("record"):
         call_command(
             call=call, action="record_start", body={"format": "mp3", "channels": "dual"},
@@ -210,7 +209,7 @@ def forward_command_failed(command: TelnyxCommand) -> None:
         parent_ccid = command.call_control_id
     else:
         return
-    parent = Call.objects.select_for_update(no_key=True).filter(call_control_id=parent_ccid).first()
+    parent = call_locked(parent_ccid)
     if parent is None or parent.status == Call.Status.ENDED or parent.connected_at or parent.connect_failure:
         return
     logger.warning("forward of call %s failed at %s: %s", parent.pk, command.action, command.error)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from apps.agents.models import Agent
 from apps.agents.services import agent_set_status
 from apps.calls.models import Call
-from apps.calls.services import call_command, call_log, call_publish, call_set_flow
+from apps.calls.services import call_command, call_log, call_set_connected, call_set_flow
 from apps.core.exceptions import ApplicationError
 from apps.queues.models import Disposition, Offer, QueueEntry, Transfer
 from apps.queues.realtime import offer_publish, queue_publish_on_commit
@@ -168,10 +168,7 @@ def _take(entry: QueueEntry, offer: Offer, at: datetime) -> None:
 def _connect(customer: Call, entry: QueueEntry, offer: Offer, at: datetime) -> None:
     """Caller out of Telnyx's queue, into a new conference, then the agent joins it."""
     if customer.connected_at is None:
-        customer.connected_at = at
-        customer.version += 1
-        customer.save(update_fields=["connected_at", "version", "updated_at"])
-        call_publish(customer)
+        call_set_connected(call=customer, at=at)
     state = caller_state(entry)
     if entry.queue.hold_audio_url:
         call_command(call=customer, action="playback_stop", body={}, key=f"offer:{offer.pk}:stop-hold")
@@ -202,9 +199,13 @@ def _conference(offer: Offer, customer: Call, *, depends_on: TelnyxCommand | Non
         conference_id=offer.conference_name,  # Telnyx takes the name as well as the id
         body={"call_control_id": offer.agent_call_control_id,
               "client_state": client_state_encode({"flow": AGENT_FLOW, "offer": offer.pk})},
-        key=f"offer:{offer.pk}:join{suffix}",
+        key=_join_key(offer, again),
         depends_on=created,
     )
+
+
+def _join_key(offer: Offer, again: bool = False) -> str:
+    return f"offer:{offer.pk}:join{'-again' if again else ''}"
 
 
 def _call_back(entry: QueueEntry, offer: Offer) -> None:
@@ -269,7 +270,7 @@ def _caller_not_met_yet(customer: Call | None, entry: QueueEntry, offer: Offer) 
         return False
     if customer is None or customer.status == Call.Status.ENDED:
         return False
-    joins = [f"offer:{offer.pk}:join", f"offer:{offer.pk}:join-again"]
+    joins = [_join_key(offer), _join_key(offer, again=True)]
     return not TelnyxCommand.objects.filter(key__in=joins, status=TelnyxCommand.Status.SUCCEEDED).exists()
 
 
@@ -289,11 +290,7 @@ def _requeue(customer: Call | None, entry: QueueEntry, offer: Offer, *, in_confe
         return  # gone, or already back in line (each step of connecting that ends calls this)
     entry.leave_reason, entry.answered_at, entry.agent = "agent dropped", None, None
     entry.save(update_fields=["leave_reason", "answered_at", "agent"])
-    if customer.connected_at is not None:
-        customer.connected_at = None  # they did not get to talk to anyone
-        customer.version += 1
-        customer.save(update_fields=["connected_at", "version", "updated_at"])
-        call_publish(customer)
+    call_set_connected(call=customer, at=None)  # they did not get to talk to anyone
     left = leave_conference(offer, customer, f"offer:{offer.pk}:dropped-leave") if in_conference else None
     queue_enter(call=customer, queue=entry.queue, priority=entry.priority, place_at=entry.place_at, depends_on=left)
     call_log(call=customer, kind="queue.requeued", data={"offer": offer.pk, "agent": offer.agent.name})
