@@ -174,10 +174,19 @@ def _visible(call: Call) -> tuple:
     )
 
 
+# Telnyx's recording links play the audio to anyone holding them (the public ones for as
+# long as the file exists), so they never reach the event log that pages and the API show:
+# recordings are heard only through our own permission-checked view.
+_NOT_LOGGED = (
+    "call_control_id", "call_leg_id", "call_session_id", "connection_id", "client_state",
+    "recording_urls", "public_recording_urls",
+)
+
+
 def _event_data(event: WebhookEvent) -> dict:
     data = event.payload.model_dump(mode="json", by_alias=True, exclude_none=True)
-    for noisy in ("call_control_id", "call_leg_id", "call_session_id", "connection_id", "client_state"):
-        data.pop(noisy, None)
+    for key in _NOT_LOGGED:
+        data.pop(key, None)
     if event.client_state:
         data["client_state"] = event.client_state
     return data

@@ -53,3 +53,14 @@ def test_a_supervisor_can_play_it_and_an_agent_cannot(recorded_call, client, sup
 
 def test_the_same_recording_webhook_twice_keeps_one_recording(recorded_call, center):
     assert Recording.objects.count() == 1
+
+
+def test_the_call_page_and_api_never_show_telnyx_recording_links(recorded_call, client, supervisor_user):
+    # Telnyx's links play the audio to anyone who has them; ours checks who asks.
+    client.force_login(supervisor_user)
+    call = recorded_call.call
+    page = client.get(f"/calls/{call.pk}/").content.decode()
+    api = client.get(f"/api/calls/{call.pk}/").content.decode()
+    assert "call.recording.saved" in page and "call.recording.saved" in api
+    for shown in (page, api):
+        assert "/_sandbox/media/recordings/" not in shown
