@@ -25,7 +25,10 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 501, 502, 503, 504})
+def retryable(status: int) -> bool:
+    """Telnyx's command-retries page: any 5xx (a proxy's 520-524 too), 408 and 429."""
+    return status >= 500 or status in (408, 429)
+
 CALL_GONE_CODE = "90018"
 
 
@@ -119,22 +122,33 @@ class TelnyxClient:
         self._http.close()
 
     # --- Call Control commands ------------------------------------------
-    def command(self, method: str, path: str, body: dict, *, command_id: str | None) -> tuple[int, dict]:
+    def command(
+        self, method: str, path: str, body: dict, *, command_id: str | None, budget: float | None = None
+    ) -> tuple[int, dict]:
         """Send one command, retrying transient failures with the same ``command_id``.
 
-        Returns ``(status, json)``; raises :class:`TelnyxError` (``permanent``
-        for a 4xx other than 408/429, transient when the attempts ran out).
+        No attempt starts, and none waits for its answer, past ``budget``
+        seconds from now (the caller keeps every repeat inside the time in
+        which Telnyx ignores a repeated id). Returns ``(status, json)``; raises
+        :class:`TelnyxError` (``permanent`` for a 4xx other than 408/429,
+        transient when the attempts or the budget ran out).
         """
         payload = dict(body)
         if command_id:
             payload["command_id"] = command_id
+        stop = time.monotonic() + budget if budget is not None else None
         last_error: TelnyxError | None = None
         for attempt in range(1, self.max_attempts + 1):
+            read_timeout = self._read_timeout(attempt)
             if attempt > 1:
+                if stop is not None and time.monotonic() + _backoff(attempt) + self.command_timeout > stop:
+                    break
                 time.sleep(_backoff(attempt))
+            if stop is not None:
+                read_timeout = max(min(read_timeout, stop - time.monotonic()), 0.05)
             try:
                 response = self._http.request(
-                    method, path, json=payload, timeout=httpx.Timeout(5.0, read=self._read_timeout(attempt))
+                    method, path, json=payload, timeout=httpx.Timeout(5.0, read=read_timeout)
                 )
             except httpx.TransportError as exc:
                 # Includes the 500 ms read timeout: the command may have been
@@ -142,7 +156,7 @@ class TelnyxClient:
                 last_error = TelnyxError(f"{type(exc).__name__} on attempt {attempt}: {exc}")
                 logger.info("telnyx %s %s attempt %d: %s", method, path, attempt, last_error)
                 continue
-            if response.status_code in RETRYABLE_STATUSES:
+            if retryable(response.status_code):
                 last_error = TelnyxError(
                     f"HTTP {response.status_code} on attempt {attempt}", status=response.status_code, body=_json(response)
                 )
@@ -184,7 +198,7 @@ class TelnyxClient:
                 if idempotent:
                     continue
                 raise last_error from exc
-            if response.status_code in RETRYABLE_STATUSES and idempotent:
+            if retryable(response.status_code) and idempotent:
                 last_error = TelnyxError(f"HTTP {response.status_code}", status=response.status_code, body=_json(response))
                 continue
             return self._finish(response)[1]
@@ -208,7 +222,7 @@ class TelnyxClient:
             except httpx.TransportError as exc:
                 last_error = TelnyxError(f"{type(exc).__name__}: {exc}")
                 continue
-            if response.status_code in RETRYABLE_STATUSES:
+            if retryable(response.status_code):
                 last_error = TelnyxError(f"HTTP {response.status_code}", status=response.status_code)
                 continue
             if response.status_code >= 400:
@@ -223,7 +237,7 @@ class TelnyxClient:
         if response.status_code >= 400:
             raise TelnyxError(
                 _error_message(response.status_code, body),
-                permanent=response.status_code not in RETRYABLE_STATUSES,
+                permanent=not retryable(response.status_code),
                 status=response.status_code,
                 body=body,
             )

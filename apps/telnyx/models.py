@@ -85,6 +85,9 @@ class TelnyxCommand(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a pending retry is due, or, while sending, when the send is presumed
+    # lost (its worker died): the sweep leaves the command alone until then.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

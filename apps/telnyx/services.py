@@ -289,8 +289,24 @@ def command_enqueue(command_pk: int) -> None:
         logger.warning("could not queue command %s; the sweep will send it", command_pk, exc_info=True)
 
 
+# Telnyx ignores a repeated command_id for 60 s. Past that, a repeat of a command
+# that may have got through (a timeout, a 5xx) could be applied a second time, so
+# a command is only ever re-sent within this much of its first attempt; after it,
+# it fails and its domain is told (a margin for clocks and the request in flight).
+RESEND_WINDOW = timedelta(seconds=50)
+# The longest one task run spends sending (the client's attempts and pauses);
+# a command still "sending" after this lost its worker and may be sent again.
+SEND_LEASE = timedelta(seconds=15)
+NOT_RESENT = (
+    "no answer from Telnyx within the 60 s in which it ignores a repeated command_id; "
+    "not sent again, so that it cannot be applied twice"
+)
+
+
 def command_claim(*, command_pk: int) -> TelnyxCommand | None:
-    """Mark a command as being sent; ``None`` if it is finished or not ready."""
+    """Mark a command as being sent; ``None`` if it is finished, not ready, being
+    sent by another worker, or too late to send again (then it is failed)."""
+    now = timezone.now()
     with transaction.atomic():
         command = (
             TelnyxCommand.objects.select_for_update(of=("self",))
@@ -302,11 +318,23 @@ def command_claim(*, command_pk: int) -> TelnyxCommand | None:
             return None
         if command.depends_on and command.depends_on.status != TelnyxCommand.Status.SUCCEEDED:
             return None
-        command.status = TelnyxCommand.Status.SENDING
-        command.attempts += 1
-        command.sent_at = command.sent_at or timezone.now()
-        command.save(update_fields=["status", "attempts", "sent_at"])
-        return command
+        if command.status == TelnyxCommand.Status.SENDING and command.next_attempt_at and command.next_attempt_at > now:
+            return None  # a second delivery of the task while the first is still sending
+        too_late = command.sent_at is not None and now - command.sent_at > RESEND_WINDOW
+        if not too_late:
+            command.status = TelnyxCommand.Status.SENDING
+            command.attempts += 1
+            command.sent_at = command.sent_at or now
+            command.next_attempt_at = now + SEND_LEASE
+            command.save(update_fields=["status", "attempts", "sent_at", "next_attempt_at"])
+            return command
+    command_fail(command_pk=command_pk, error=NOT_RESENT)
+    return None
+
+
+def command_resend_budget(command: TelnyxCommand) -> float:
+    """Seconds left in which this command may still be (re-)sent."""
+    return max((command.sent_at + RESEND_WINDOW - timezone.now()).total_seconds(), 0.0)
 
 
 @transaction.atomic
@@ -326,9 +354,13 @@ def command_succeed(*, command_pk: int, status: int, response: dict) -> None:
         transaction.on_commit(partial(command_enqueue, child_pk))
 
 
-def command_retry_later(*, command_pk: int, error: TelnyxError) -> None:
+def command_retry_later(*, command_pk: int, error: TelnyxError, countdown: float) -> None:
+    """Note a transient failure; the task's own retry sends it again after ``countdown``."""
     TelnyxCommand.objects.filter(pk=command_pk).exclude(status=TelnyxCommand.Status.SUCCEEDED).update(
-        status=TelnyxCommand.Status.QUEUED, error=error.message[:2000], response_status=error.status
+        status=TelnyxCommand.Status.QUEUED,
+        error=error.message[:2000],
+        response_status=error.status,
+        next_attempt_at=timezone.now() + timedelta(seconds=countdown),
     )
 
 
@@ -360,22 +392,35 @@ def command_fail(*, command_pk: int, error: TelnyxError | str) -> None:
 def commands_sweep(
     *, stuck_after: timedelta = timedelta(seconds=30), expire_after: timedelta = timedelta(minutes=5)
 ) -> int:
-    """Re-queue commands whose task was lost; fail the ones too old to matter.
+    """Re-queue commands whose task was lost; fail the ones too late to send.
 
     A command can be left queued if Redis was down when its transaction
-    committed, or left sending if its worker died. Re-sending is safe: it
-    carries the same command_id. After ``expire_after`` the call it was for
-    has long moved on, so the command is failed (and surfaced) instead.
+    committed, or left sending if its worker died. One never sent is safe to
+    send until ``expire_after`` (then the call it was for has long moved on).
+    One already sent is re-sent, with its command_id, only within
+    ``RESEND_WINDOW`` of its first attempt. A command whose retry is pending, or
+    whose send is still in progress, is left to its task.
     """
     now = timezone.now()
-    stale = TelnyxCommand.objects.filter(
-        status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING], created_at__lt=now - stuck_after
-    ).exclude(depends_on__status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING])
+    stale = (
+        TelnyxCommand.objects.filter(
+            status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING], created_at__lt=now - stuck_after
+        )
+        .exclude(depends_on__status__in=[TelnyxCommand.Status.QUEUED, TelnyxCommand.Status.SENDING])
+        .exclude(next_attempt_at__gte=now - SWEEP_GRACE)
+    )
     count = 0
-    for pk, created_at in stale.values_list("pk", "created_at")[:1000]:
-        if created_at < now - expire_after:
+    for pk, created_at, sent_at in stale.values_list("pk", "created_at", "sent_at")[:1000]:
+        if sent_at is None and created_at < now - expire_after:
             command_fail(command_pk=pk, error="expired: not delivered to Telnyx in time")
+        elif sent_at is not None and now - sent_at > RESEND_WINDOW:
+            command_fail(command_pk=pk, error=NOT_RESENT)
         else:
             command_enqueue(pk)
             count += 1
     return count
+
+
+# How late a due retry may run before the sweep decides its task was lost
+# (a busy worker takes a moment to pick up a retry whose countdown ended).
+SWEEP_GRACE = timedelta(seconds=10)

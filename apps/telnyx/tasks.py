@@ -9,9 +9,10 @@ from apps.telnyx.client import COMMANDS, TelnyxError, get_client
 
 logger = logging.getLogger(__name__)
 
-# Retries after the client's own fast attempts: 1, 2, 4, 8, 16 s. The total
-# stays inside Telnyx's 60 s command_id window, so a late retry is still
-# recognised as a duplicate if an earlier attempt did get through.
+# Retries after the client's own fast attempts: 1, 2, 4, 8, 16 s. Each run and
+# each retry is kept inside services.RESEND_WINDOW of the first attempt, so a
+# repeat always falls in Telnyx's 60 s command_id window and is recognised as
+# a duplicate if an earlier attempt did get through; what is left then fails.
 COMMAND_RETRY_COUNTDOWNS = (1, 2, 4, 8, 16)
 
 
@@ -47,13 +48,17 @@ def telnyx_command_send_task(self, command_pk: int) -> None:
             command.path,
             command.body,
             command_id=str(command.command_id) if endpoint.accepts_command_id else None,
+            budget=services.command_resend_budget(command),
         )
     except TelnyxError as exc:
+        countdown = COMMAND_RETRY_COUNTDOWNS[min(self.request.retries, len(COMMAND_RETRY_COUNTDOWNS) - 1)]
         if exc.permanent or self.request.retries >= self.max_retries:
             services.command_fail(command_pk=command_pk, error=exc)
-            return
-        services.command_retry_later(command_pk=command_pk, error=exc)
-        raise self.retry(countdown=COMMAND_RETRY_COUNTDOWNS[self.request.retries], exc=exc)
+        elif countdown >= services.command_resend_budget(command):
+            services.command_fail(command_pk=command_pk, error=f"{exc.message}; {services.NOT_RESENT}")
+        else:
+            services.command_retry_later(command_pk=command_pk, error=exc, countdown=countdown)
+            raise self.retry(countdown=countdown, exc=exc)
     services.command_succeed(command_pk=command_pk, status=status, response=body)
 
 
