@@ -28,6 +28,9 @@ _GRANTS = {
 
 # Apps whose model permissions the admin group holds (Django admin access).
 PROJECT_APP_LABELS = ("core", "telnyx", "calls", "numbers", "ivr", "agents", "queues", "recordings")
+# Admins also add logins and put them in roles (apps/core/admin.py keeps the
+# superuser flag and single permissions out of their reach).
+PEOPLE_PERMISSIONS = ("add_user", "change_user", "view_user", "view_group")
 
 
 def user_roles(user) -> frozenset[str]:
@@ -65,6 +68,7 @@ def roles_sync() -> None:
     project_perms = Permission.objects.filter(content_type__app_label__in=PROJECT_APP_LABELS)
     admin, _ = Group.objects.get_or_create(name=Role.ADMIN)
     admin.permissions.add(*project_perms)
+    admin.permissions.add(*Permission.objects.filter(content_type__app_label="auth", codename__in=PEOPLE_PERMISSIONS))
     supervisor, _ = Group.objects.get_or_create(name=Role.SUPERVISOR)
     supervisor.permissions.add(*project_perms.filter(codename__startswith="view_"))
     Group.objects.get_or_create(name=Role.AGENT)

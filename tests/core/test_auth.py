@@ -82,3 +82,41 @@ def test_the_openapi_schema_is_served_to_logged_in_users(client, supervisor_user
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/calls/" in response.content
+
+
+def test_an_admin_adds_a_login_and_gives_it_a_role_in_django_admin(client, admin_user):
+    from django.contrib.auth.models import Group, User
+
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    response = client.post("/admin/auth/user/add/", {
+        "username": "newagent", "password1": "a-long-passphrase-42", "password2": "a-long-passphrase-42",
+        "usable_password": "true",
+    })
+    assert response.status_code == 302, response.content[:2000]
+    new = User.objects.get(username="newagent")
+    form = client.get(f"/admin/auth/user/{new.pk}/change/").content.decode()
+    assert 'name="groups"' in form
+    assert 'name="is_superuser"' not in form and 'name="user_permissions"' not in form
+
+    agent_group = Group.objects.get(name="agent")
+    client.post(f"/admin/auth/user/{new.pk}/change/", {
+        "username": "newagent", "is_active": "on", "groups": [agent_group.pk],
+        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        "is_superuser": "on",  # not theirs to give: ignored
+    })
+    new.refresh_from_db()
+    assert list(new.groups.values_list("name", flat=True)) == ["agent"]
+    assert not new.is_superuser
+
+
+def test_an_admin_cannot_open_a_superuser_in_django_admin(client, admin_user):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", password="x")
+    admin_user.is_staff = True
+    admin_user.save()
+    client.force_login(admin_user)
+    assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code in (302, 404)
+    assert client.get(f"/admin/auth/user/{root.pk}/password/").status_code == 404
