@@ -12,7 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY contactcenter ./contactcenter
 COPY apps ./apps
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e ".[s3]"
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static

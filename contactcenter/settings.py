@@ -168,13 +168,32 @@ STATIC_ROOT = BASE_DIR / "staticfiles" if env.bool("STATIC_MANIFEST", default=no
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production images run collectstatic and serve hashed, compressed files.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not DEBUG)
-STORAGES = {
-    # Recordings and voicemail go to this storage; it is never served publicly
-    # (see apps/recordings): S3 through django-storages when configured.
-    "default": {
+# Recordings and voicemail go to the default storage; it is never served
+# publicly (apps/recordings streams files to those allowed). Local disk unless
+# an S3 bucket is configured (django-storages; `pip install ".[s3]"`), in
+# which case objects are private and never get a public URL.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": envsecret("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": envsecret("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+            "location": env.str("AWS_LOCATION", default=""),
+        },
+    }
+else:
+    _MEDIA_STORAGE = {
         "BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"),
         "OPTIONS": {} if env.str("DEFAULT_FILE_STORAGE", default="") else {"location": str(VAR_DIR / "media")},
-    },
+    }
+STORAGES = {
+    "default": _MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

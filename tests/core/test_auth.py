@@ -120,3 +120,13 @@ def test_an_admin_cannot_open_a_superuser_in_django_admin(client, admin_user):
     client.force_login(admin_user)
     assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code in (302, 404)
     assert client.get(f"/admin/auth/user/{root.pk}/password/").status_code == 404
+
+
+def test_the_demo_logins_are_not_seeded_into_a_production_database(settings):
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    settings.EMBEDDED, settings.DEBUG = False, False
+    with pytest.raises(CommandError, match="well-known password"):
+        call_command("seed_demo")
+    assert not User.objects.filter(username="admin").exists()

@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.core.discovery import project_modules
@@ -13,8 +14,18 @@ def demo_modules():
 class Command(BaseCommand):
     help = "Create the demo data (logins, numbers, and what other apps add). Safe to run twice."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="seed even a production-shaped database")
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, force=False, **options):
+        # The demo logins share one well-known password: never slip them into
+        # a real center because someone ran the demo against its database.
+        if not (settings.EMBEDDED or settings.DEBUG or force):
+            raise CommandError(
+                "The demo data adds logins with a well-known password. It is seeded on embedded defaults "
+                "(no DATABASE_URL) or with DEBUG=true; use --force to seed this database anyway."
+            )
         roles_sync()
         for module in demo_modules():
             if hasattr(module, "seed"):
