@@ -23,6 +23,15 @@ def box(db):
 
 
 @pytest.fixture
+def agent_phone(agent_user):
+    """The agent's own phone, which their call-backs ring."""
+    from apps.agents.models import Agent
+
+    Agent.objects.create(user=agent_user, endpoint=Agent.Endpoint.SIP, sip_uri=AGENT_PHONE)
+    return AGENT_PHONE
+
+
+@pytest.fixture
 def voicemail(box):
     call = CallFactory(from_number="+15550001111", to_number="+13125550100", caller_name="Ann")
     recording = Recording.objects.create(call=call, purpose="voicemail", telnyx_recording_id="rec-1",
@@ -93,9 +102,52 @@ class TestApi:
         assert client.post(url, {"phone": "my desk"}, content_type="application/json").status_code == 400
         assert not VoicemailCallback.objects.exists()
 
+    def test_an_agent_calls_back_only_from_their_own_phone(self, client, agent_user, agent_phone, voicemail):
+        # A call-back dials out on the company's line: no ringing any number an agent types.
+        client.force_login(agent_user)
+        url = f"/api/voicemail/messages/{voicemail.pk}/callback/"
+        refused = client.post(url, {"phone": "+19005550199"}, content_type="application/json")
+        assert refused.status_code == 400 and "own phone" in refused.json()["message"]
+        assert not VoicemailCallback.objects.exists()
+        assert client.post(url, {}, content_type="application/json").status_code == 202
+        assert VoicemailCallback.objects.get().user_phone == AGENT_PHONE
+
+    def test_a_supervisor_may_ring_the_phone_they_name(self, client, supervisor_user, voicemail):
+        client.force_login(supervisor_user)
+        response = client.post(f"/api/voicemail/messages/{voicemail.pk}/callback/", {"phone": "+13125550177"},
+                               content_type="application/json")
+        assert response.status_code == 202
+        assert VoicemailCallback.objects.get().user_phone == "+13125550177"
+
+    def test_an_agent_works_only_their_queues_boxes_and_the_ivrs(self, client, agent_user, agent_phone, box,
+                                                                 voicemail, supervisor_user):
+        from apps.agents.models import Agent
+        from apps.queues.models import Queue, QueueMember
+
+        sales, support = Queue.objects.create(name="Sales"), Queue.objects.create(name="Support")
+        QueueMember.objects.create(queue=sales, agent=Agent.objects.get(user=agent_user))
+        theirs = VoicemailBox.objects.create(name="Sales box", queue=sales)
+        other = VoicemailBox.objects.create(name="Support box", queue=support)
+        box.queue = None  # an IVR's box (no queue): anyone taking calls may return these
+        box.save()
+        voicemail.box = other
+        voicemail.save()
+
+        client.force_login(agent_user)
+        assert {b["name"] for b in client.get("/api/voicemail/boxes/").json()} == {"Sales voicemail", "Sales box"}
+        assert client.get(messages_url(other)).status_code == 404
+        assert client.get(messages_url(theirs)).status_code == 200
+        assert client.post(f"/api/voicemail/messages/{voicemail.pk}/handle/").status_code == 404
+        assert client.post(f"/api/voicemail/messages/{voicemail.pk}/callback/").status_code == 404
+        assert client.get(f"/recordings/{voicemail.recording_id}/audio/").status_code == 403
+
+        client.force_login(supervisor_user)
+        assert len(client.get("/api/voicemail/boxes/").json()) == 3
+        assert client.get(messages_url(other)).status_code == 200
+
 
 @pytest.mark.e2e
-def test_a_voicemail_is_listed_in_its_box_and_called_back(center, client, agent_user, queues):
+def test_a_voicemail_is_listed_in_its_box_and_called_back(center, client, agent_user, agent_phone, queues):
     install(two_level(queues), IVR_LINE)
     voicemail_left(center, queues)
     voicemail = Voicemail.objects.select_related("box").get()
@@ -138,7 +190,8 @@ def test_a_voicemail_is_listed_in_its_box_and_called_back(center, client, agent_
 
 
 @pytest.mark.e2e
-def test_a_call_back_the_caller_does_not_answer_hangs_up_the_agent(center, client, agent_user, box, voicemail):
+def test_a_call_back_the_caller_does_not_answer_hangs_up_the_agent(center, client, agent_user, agent_phone, box,
+                                                                    voicemail):
     center.sandbox.set_destinations({"+15550001111": {"answer": "never"}})
     client.force_login(agent_user)
     assert client.post(f"/api/voicemail/messages/{voicemail.pk}/callback/", {"phone": AGENT_PHONE},

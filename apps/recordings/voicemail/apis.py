@@ -1,5 +1,6 @@
 """REST API of voicemail: agents and supervisors list, play, handle and call back; admins edit boxes."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -8,10 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agents.selectors import agent_phone_for
+from apps.core.exceptions import ApplicationError
 from apps.core.permissions import IsAdminRole, IsAgentOrSupervisor
+from apps.core.roles import Role, user_can
 from apps.recordings.models import Recording, Voicemail, VoicemailBox, VoicemailCallback
 from apps.recordings.voicemail import services
-from apps.recordings.voicemail.selectors import voicemail_boxes, voicemail_list
+from apps.recordings.voicemail.selectors import voicemail_boxes, voicemail_for, voicemail_list
 
 # Where the phone a user wants rung first for call-backs is remembered.
 SESSION_PHONE = "voicemail_callback_phone"
@@ -55,13 +58,14 @@ class VoicemailSerializer(serializers.ModelSerializer):
 
 
 class VoicemailBoxListApi(APIView):
-    """Every voicemail box with its new and total message counts. Agents and supervisors."""
+    """The voicemail boxes you work, with new and total message counts. Supervisors see
+    every box; agents their queues' boxes and the IVRs'."""
 
     permission_classes = [IsAgentOrSupervisor]
 
     @extend_schema(responses=BoxSerializer(many=True))
     def get(self, request):
-        return Response(BoxSerializer(voicemail_boxes(), many=True).data)
+        return Response(BoxSerializer(voicemail_boxes(request.user), many=True).data)
 
 
 class VoicemailBoxUpdateApi(APIView):
@@ -98,7 +102,7 @@ class VoicemailListApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=VoicemailSerializer(many=True))
     def get(self, request, box_id: int):
-        box = get_object_or_404(VoicemailBox, pk=box_id)
+        box = get_object_or_404(voicemail_boxes(request.user), pk=box_id)
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         messages = voicemail_list(box=box, status=filters.validated_data.get("status", ""))
@@ -118,7 +122,7 @@ class VoicemailHandleApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=VoicemailSerializer)
     def post(self, request, voicemail_id: int):
-        voicemail = get_object_or_404(Voicemail, pk=voicemail_id)
+        voicemail = _voicemail_or_404(request.user, voicemail_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         voicemail = services.voicemail_mark_handled(voicemail=voicemail, user=request.user, **serializer.validated_data)
@@ -128,8 +132,8 @@ class VoicemailHandleApi(APIView):
 class VoicemailCallbackApi(APIView):
     """Call the caller back: the center rings your phone first, then the caller, and joins you.
 
-    ``phone`` (E.164 or SIP URI) is remembered for your next call-backs in this session;
-    without one, an agent's own phone (their endpoint) rings.
+    An agent's own phone (their endpoint) rings. Supervisors may give ``phone`` (E.164
+    or SIP URI), remembered for their next call-backs in this session.
     """
 
     permission_classes = [IsAgentOrSupervisor]
@@ -142,11 +146,32 @@ class VoicemailCallbackApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={202: CallbackSerializer})
     def post(self, request, voicemail_id: int):
-        voicemail = get_object_or_404(Voicemail.objects.select_related("box"), pk=voicemail_id)
+        voicemail = _voicemail_or_404(request.user, voicemail_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        phone = (serializer.validated_data.get("phone") or request.session.get(SESSION_PHONE, "")
-                 or agent_phone_for(request.user))  # an agent's own phone by default
+        phone = _phone_to_ring_first(request, serializer.validated_data.get("phone", ""))
         callback = services.voicemail_callback_start(voicemail=voicemail, user=request.user, phone=phone)
         request.session[SESSION_PHONE] = callback.user_phone
         return Response(CallbackSerializer(callback).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _voicemail_or_404(user, voicemail_id: int) -> Voicemail:
+    voicemail = voicemail_for(user, voicemail_id)
+    if voicemail is None:
+        raise Http404
+    return voicemail
+
+
+def _phone_to_ring_first(request, given: str) -> str:
+    """Supervisors may ring any phone of theirs; an agent rings their own endpoint.
+
+    A call-back dials out on the company's line, so an agent naming any
+    number would let anyone with a login place calls (premium numbers
+    included) at the company's expense.
+    """
+    own = agent_phone_for(request.user)
+    if user_can(request.user, Role.SUPERVISOR):
+        return given or request.session.get(SESSION_PHONE, "") or own
+    if given and given.strip() != own:
+        raise ApplicationError("Agents call back from their own phone; an admin sets it on your agent profile.")
+    return own

@@ -14,6 +14,9 @@ def voicemail_page(request):
     if not voicemail_user_may_act(request.user):
         raise PermissionDenied
     return render(request, "voicemail/voicemail.html", {
-        "callback_phone": request.session.get(SESSION_PHONE, "") or agent_phone_for(request.user),
+        "callback_phone": (request.session.get(SESSION_PHONE, "") if user_can(request.user, Role.SUPERVISOR) else "")
+        or agent_phone_for(request.user),
         "can_edit_boxes": user_can(request.user, Role.ADMIN),
+        # Agents call back from their own phone only (see VoicemailCallbackApi).
+        "phone_editable": user_can(request.user, Role.SUPERVISOR),
     })

@@ -90,6 +90,7 @@ function Voicemail() {
   const [messages, setMessages] = useState([]);
   const [onlyNew, setOnlyNew] = useState(true);
   const [phone, setPhone] = useState(root.dataset.callbackPhone || "");
+  const phoneEditable = root.dataset.phoneEditable === "true";
   const [error, setError] = useState("");
 
   const loadBoxes = async () => {
@@ -127,7 +128,8 @@ function Voicemail() {
           <label class="check"><input type="checkbox" name="only-new" checked={onlyNew}
             onChange={(e) => setOnlyNew(e.target.checked)} /> New only</label>
           <label class="field inline"><span>Your phone</span>
-            <input name="callback-phone" value={phone} placeholder="+1… or sip:you@…"
+            <input name="callback-phone" value={phone} placeholder={phoneEditable ? "+1… or sip:you@…" : "no phone on your agent profile"}
+              readOnly={!phoneEditable} title={phoneEditable ? "" : "Call-backs ring the phone on your agent profile"}
               onInput={(e) => setPhone(e.target.value)} /></label>
         </div>
         {box && canEditBoxes && <BoxSettings box={box} onSaved={loadBoxes} />}
