@@ -1,5 +1,7 @@
 """The one websocket browsers keep open for live updates."""
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -9,6 +11,7 @@ from apps.core.roles import user_roles
 # Close codes in the 4000 range are ours (RFC 6455 leaves them to applications).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_RECHECK = 4000  # reconnect: the server decides afresh what this user may see
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -20,6 +23,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """
 
     async def connect(self):
+        self.connected_at = time.time()  # before roles and groups are read: see live_push
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -56,6 +60,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_push(self, event):
         """Forward the messages published with ``realtime.publish_on_commit``, one frame each, in order."""
         for message in event["messages"]:
+            if message.get("type") == realtime.RECHECK:
+                if message["changed_at"] >= self.connected_at:
+                    await self.close(code=CLOSE_RECHECK)
+                    return
+                continue
             await self.send_json(message)
 
     async def _join(self, group):

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
@@ -41,6 +42,20 @@ def publish_on_commit(group: str, message: dict) -> None:
     # wrote, and must be JSON-safe (the consumer forwards it as JSON).
     payload = json.loads(json.dumps(message, cls=DjangoJSONEncoder))
     transaction.on_commit(lambda: publish_rollback_unsafe(group, payload))
+
+
+# Tells a user's open sockets to close; each browser reconnects and is
+# authorised afresh (its groups follow the user's roles and queues now).
+RECHECK = "session.recheck"
+
+
+def user_sockets_recheck_on_commit(user_id) -> None:
+    """After commit, make ``user_id``'s live sockets reconnect (logout, a role or queue changed).
+
+    The message says when the change was made: a socket that connected after
+    it was authorised with the change already in place and stays open.
+    """
+    publish_on_commit(user_group(user_id), {"type": RECHECK, "changed_at": time.time()})
 
 
 def publish_rollback_unsafe(group: str, message: dict) -> None:

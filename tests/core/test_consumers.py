@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from apps.calls.services import call_apply_event, call_for_event
-from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED
+from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_RECHECK, CLOSE_UNAUTHENTICATED
 from apps.telnyx.events import parse_event
 from contactcenter.asgi import application
 from tests.telnyx_webhooks import call_event
@@ -128,3 +128,44 @@ def test_a_burst_of_changes_reaches_the_socket_complete_and_in_order(client, sup
     received = async_to_sync(scenario)()
     seen = [(m["call"]["call_control_id"], m["call"]["status"]) for m in received]
     assert seen == [(f"v3:burst-{n}", status) for n in range(12) for status in ("initiated", "answered", "ended")]
+
+
+def test_a_supervisor_demoted_while_watching_stops_receiving_call_updates(client, supervisor_user):
+    from django.contrib.auth.models import Group
+
+    client.force_login(supervisor_user)
+
+    async def scenario():
+        communicator = _communicator(client)
+        assert (await communicator.connect())[0]
+        await communicator.receive_json_from(timeout=5)
+        # An admin moves them to the agent role: the open socket is closed ...
+        await sync_to_async(lambda: supervisor_user.groups.set([Group.objects.get(name="agent")]))()
+        assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_RECHECK}
+
+        # ... and the browser's reconnect is decided by the role they hold now.
+        again = _communicator(client)
+        assert (await again.connect())[0]
+        hello = await again.receive_json_from(timeout=5)
+        assert hello["roles"] == ["agent"] and "calls" not in hello
+        await sync_to_async(_apply)(call_event("call.initiated", "v3:no-longer-theirs"))
+        assert await again.receive_nothing(timeout=0.5)
+        await again.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_logging_out_closes_the_open_socket_and_a_reconnect_is_refused(client, supervisor_user):
+    client.force_login(supervisor_user)
+    session_client = client
+
+    async def scenario():
+        communicator = _communicator(session_client)
+        assert (await communicator.connect())[0]
+        await communicator.receive_json_from(timeout=5)
+        cookie_holder = _communicator(session_client)  # the cookie, before logout forgets it
+        await sync_to_async(session_client.post)("/logout/")
+        assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_RECHECK}
+        assert await cookie_holder.connect() == (False, CLOSE_UNAUTHENTICATED)
+
+    async_to_sync(scenario)()
