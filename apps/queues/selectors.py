@@ -73,7 +73,9 @@ def queue_stats(queue: Queue) -> dict:
         available=Count("pk", filter=Q(status=Agent.Status.AVAILABLE)),
         busy=Count("pk", filter=Q(status__in=[Agent.Status.RINGING, Agent.Status.ON_CALL, Agent.Status.WRAP_UP])),
     )
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    # "Today" is the center's day (TIME_ZONE), not UTC's: a Chicago center's
+    # figures must not roll over at 6 pm.
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     today = QueueEntry.objects.filter(queue=queue, kind=QueueEntry.Kind.CALL, status=QueueEntry.Status.LEFT,
                                       left_at__gte=start)
     finished = today.aggregate(
