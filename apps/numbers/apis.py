@@ -18,8 +18,12 @@ from apps.numbers.validation import destination_normalize, e164_normalize
 from apps.queues.models import Queue
 from apps.telnyx.client import TelnyxError
 
-FEATURES = ["voice", "sms", "mms", "fax", "emergency", "hd_voice"]
+# What Telnyx's number search filters on (``filter[features]`` and
+# ``filter[phone_number_type]`` of GET /available_phone_numbers).
+FEATURES = ["voice", "sms", "mms", "fax", "emergency", "hd_voice", "international_sms", "local_calling"]
 NUMBER_TYPES = ["local", "toll_free", "mobile", "national", "shared_cost"]
+NUMBER_TYPE_LABELS = {"local": "Local", "toll_free": "Toll-free", "mobile": "Mobile", "national": "National",
+                      "shared_cost": "Shared cost"}
 
 
 def _e164_field(value: str) -> str:
@@ -192,7 +196,10 @@ class NumberOrderApi(APIView):
         locality = serializers.CharField(max_length=100, required=False, allow_blank=True)
         region = serializers.CharField(max_length=100, required=False, allow_blank=True)
         number_type = serializers.ChoiceField(choices=NUMBER_TYPES, required=False, allow_blank=True)
-        features = serializers.ListField(child=serializers.ChoiceField(choices=FEATURES), required=False)
+        # Whatever the search row listed, kept as a description of the number: Telnyx may
+        # list features the search cannot filter on, and refusing them would refuse the order.
+        features = serializers.ListField(child=serializers.CharField(max_length=50), required=False,
+                                         max_length=30)
 
         def validate_phone_number(self, value: str) -> str:
             return _e164_field(value)

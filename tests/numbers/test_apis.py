@@ -1,9 +1,11 @@
 """Only admins manage numbers: every page and endpoint refuses everyone else."""
 
+import json
+
 import pytest
 from django.test import Client
 
-from apps.numbers.models import PhoneNumber
+from apps.numbers.models import NumberJob, PhoneNumber
 from tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +82,26 @@ def test_the_search_explains_a_bad_filter(admin_client):
     response = admin_client.get("/api/numbers/available/?national_destination_code=abc&features=teleport")
     assert response.status_code == 400
     assert set(response.json()) == {"national_destination_code", "features"}
+
+
+def test_an_order_keeps_features_the_search_cannot_filter_on(admin_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            "/api/numbers/orders/",
+            {"phone_number": "+13125550142", "features": ["voice", "international_sms", "a_future_feature"]},
+            content_type="application/json",
+        )
+    assert response.status_code == 202, response.content
+    job = NumberJob.objects.get(pk=response.json()["id"])
+    assert job.details["features"] == ["voice", "international_sms", "a_future_feature"]
+
+
+def test_the_search_page_offers_every_feature_and_number_type_telnyx_searches_on(admin_client):
+    page = admin_client.get("/numbers/").content.decode()
+    initial = json.loads(page.split('id="numbers-initial" type="application/json">')[1].split("</script>")[0])
+    assert {"international_sms", "local_calling"} <= set(initial["features"])
+    assert [kind for kind, _ in initial["number_types"]] == ["local", "toll_free", "mobile", "national",
+                                                            "shared_cost"]
 
 
 def test_the_numbers_api_is_in_the_openapi_schema(admin_client):

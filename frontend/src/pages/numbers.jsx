@@ -109,13 +109,14 @@ function SearchPanel({ jobs, onJob }) {
         <label>State / province <input name="administrative_area" size="6" value={form.administrative_area} onInput={set("administrative_area")} /></label>
         <label>Type
           <select name="phone_number_type" value={form.phone_number_type} onChange={set("phone_number_type")}>
-            <option value="">Any</option><option value="local">Local</option><option value="toll_free">Toll-free</option>
+            <option value="">Any</option>
+            {initial.number_types.map(([kind, name]) => <option value={kind}>{name}</option>)}
           </select>
         </label>
         <fieldset class="features">
           <legend>Features</legend>
           {initial.features.map((f) => (
-            <label class="inline"><input type="checkbox" name="features" value={f} checked={form.features.includes(f)} onChange={toggleFeature(f)} /> {f}</label>
+            <label class="inline"><input type="checkbox" name="features" value={f} checked={form.features.includes(f)} onChange={toggleFeature(f)} /> {f.replaceAll("_", " ")}</label>
           ))}
           <label class="inline"><input type="checkbox" name="quickship" checked={form.quickship} onChange={set("quickship")} /> quickship</label>
         </fieldset>
