@@ -244,6 +244,22 @@ class NumberJobListApi(APIView):
         return Response(NumberJobOutputSerializer(selectors.number_job_list(user=request.user), many=True).data)
 
 
+class NumberJobRetryApi(APIView):
+    """Run one of your failed number jobs again, from where it stopped (202). Admins.
+
+    An order is not placed twice: the retry finds an order that reached
+    Telnyx, or the number already on the account, before ordering again.
+    """
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(request=None, responses={202: NumberJobOutputSerializer})
+    def post(self, request, job_id: int):
+        job = get_object_or_404(NumberJob, pk=job_id, created_by=request.user)
+        job = services.number_job_retry(job=job, user=request.user)
+        return Response(NumberJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
 class NumberJobDetailApi(APIView):
     """One of your number jobs: the polling fallback of the live updates. Admins."""
 

@@ -107,7 +107,8 @@ def test_the_search_page_offers_every_feature_and_number_type_telnyx_searches_on
 def test_the_numbers_api_is_in_the_openapi_schema(admin_client):
     schema = admin_client.get("/api/schema/?format=json").json()
     for path in ("/api/numbers/", "/api/numbers/available/", "/api/numbers/orders/", "/api/numbers/import/",
-                 "/api/numbers/{number_id}/release/", "/api/numbers/jobs/{job_id}/", "/api/call-log/",
+                 "/api/numbers/{number_id}/release/", "/api/numbers/jobs/{job_id}/",
+                 "/api/numbers/jobs/{job_id}/retry/", "/api/call-log/",
                  "/api/analytics/"):
         assert path in schema["paths"], path
 
