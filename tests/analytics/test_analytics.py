@@ -208,6 +208,27 @@ def test_the_csv_export_matches_the_page(supervisor_client, seeded):
     assert b'data-kpi="answer_rate">50.0%' in page.content
 
 
+def test_spreadsheet_formulas_in_a_source_are_quoted_in_the_csv_even_behind_a_tab_or_return(
+    supervisor_client, numbers
+):
+    sources = ["=HYPERLINK(\"http://x\")", "@SUM(A1)", "\t=1+2", "\r=cmd|' /C calc'!A0", "-2+3", "Google Ads"]
+    for n, source in enumerate(sources):
+        number = PhoneNumberFactory(e164=f"+1312555030{n}", tracking_source=source)
+        _call(number, "2026-01-05 10:00:00", X, "answered", 10)
+
+    export = supervisor_client.get("/analytics/export.csv", RANGE)
+
+    rows = list(csv.DictReader(io.StringIO(export.content.decode(), newline="")))
+    assert {r["label"] for r in rows if r["breakdown"] == "source"} == {"'" + s for s in sources[:-1]} | {"Google Ads"}
+    keys = {r["key"] for r in rows if r["breakdown"] == "number"}
+    assert "+13125550300" in keys  # a number is not a formula
+
+
+def test_the_page_says_calls_count_by_the_day_they_started(supervisor_client, seeded):
+    text = supervisor_client.get("/analytics/", RANGE).content.decode()
+    assert "started between" in text and "ended between" not in text
+
+
 def test_a_reversed_date_range_is_refused_with_a_message(supervisor_client, seeded):
     response = supervisor_client.get("/api/analytics/", {"date_from": "2026-01-07", "date_to": "2026-01-05"})
     assert response.status_code == 400
