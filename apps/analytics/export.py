@@ -7,7 +7,7 @@ from apps.analytics.selectors import Figures, Summary
 
 COLUMNS = [
     "breakdown", "key", "label", "calls", "answered", "answer_rate_percent", "avg_talk_seconds",
-    "talk_seconds", "first_time_callers", "no_answer", "busy", "failed", "abandoned",
+    "talk_seconds", "first_time_callers", "no_answer", "busy", "failed", "abandoned", "self_service",
 ]
 
 
@@ -35,6 +35,7 @@ def summary_rows(summary: Summary) -> list[dict]:
                 "answer_rate_percent": rate_text(f), "avg_talk_seconds": avg_talk_text(f),
                 "talk_seconds": f.talk_seconds, "first_time_callers": f.first_time_callers,
                 "no_answer": f.no_answer, "busy": f.busy, "failed": f.failed, "abandoned": f.abandoned,
+                "self_service": f.self_service,
             })
     return rows
 
