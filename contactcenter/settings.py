@@ -279,6 +279,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "telnyx-events-sweep": {"task": "apps.telnyx.tasks.telnyx_events_sweep", "schedule": 15.0},
     "telnyx-commands-sweep": {"task": "apps.telnyx.tasks.telnyx_commands_sweep", "schedule": 15.0},
+    # Number orders, releases and imports whose task was lost: queued again.
+    "numbers-jobs-sweep": {"task": "apps.numbers.tasks.number_jobs_sweep", "schedule": 30.0},
     # Routing's safety net and clock: lost offers, wrap-up ends, queue announcements, dispatch.
     "queues-tick": {"task": "apps.queues.tasks.queues_tick", "schedule": env.float("QUEUES_TICK_SECONDS", default=2.0)},
 }

@@ -78,7 +78,7 @@ class CallLogListApi(ListAPIView):
 @extend_schema_serializer(component_name="AnalyticsFigures")
 class _FiguresSerializer(serializers.Serializer):
     calls = serializers.IntegerField()
-    answered = serializers.IntegerField()
+    answered = serializers.IntegerField(help_text="Calls a person (an agent, a forward's destination) answered")
     answer_rate = serializers.FloatField(allow_null=True, help_text="Percent of calls answered, one decimal")
     avg_talk_seconds = serializers.FloatField(allow_null=True, help_text="Average talk time of answered calls")
     talk_seconds = serializers.IntegerField(help_text="Total talk time of answered calls")
@@ -87,6 +87,8 @@ class _FiguresSerializer(serializers.Serializer):
     busy = serializers.IntegerField()
     failed = serializers.IntegerField()
     abandoned = serializers.IntegerField()
+    self_service = serializers.IntegerField(
+        help_text="Calls the greeting, an IVR or a voicemail box handled without a person answering")
 
 
 @extend_schema_serializer(component_name="AnalyticsRow")

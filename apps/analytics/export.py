@@ -7,7 +7,7 @@ from apps.analytics.selectors import Figures, Summary
 
 COLUMNS = [
     "breakdown", "key", "label", "calls", "answered", "answer_rate_percent", "avg_talk_seconds",
-    "talk_seconds", "first_time_callers", "no_answer", "busy", "failed", "abandoned",
+    "talk_seconds", "first_time_callers", "no_answer", "busy", "failed", "abandoned", "self_service",
 ]
 
 
@@ -35,13 +35,17 @@ def summary_rows(summary: Summary) -> list[dict]:
                 "answer_rate_percent": rate_text(f), "avg_talk_seconds": avg_talk_text(f),
                 "talk_seconds": f.talk_seconds, "first_time_callers": f.first_time_callers,
                 "no_answer": f.no_answer, "busy": f.busy, "failed": f.failed, "abandoned": f.abandoned,
+                "self_service": f.self_service,
             })
     return rows
 
 
 def summary_csv(summary: Summary) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    # CRLF (RFC 4180): Python's writer quotes a field holding any character of
+    # the line terminator, so with "\n" alone a source containing "\r" was
+    # written bare and split its row in two when read back.
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in summary_rows(summary):
         row["label"], row["key"] = _cell(row["label"]), _cell(row["key"])
@@ -51,8 +55,12 @@ def summary_csv(summary: Summary) -> str:
 
 def _cell(value) -> str:
     """A spreadsheet would run a source named "=HYPERLINK(...)": quote formula-like text.
-    Numbers such as +13125550100 stay as they are."""
+
+    A leading tab or carriage return counts too (spreadsheets strip it and
+    read what follows as a formula). Numbers such as +13125550100 stay as
+    they are.
+    """
     text = str(value)
-    if text[:1] in ("=", "@") or (text[:1] in ("+", "-") and not text[1:].split(" ")[0].isdigit()):
+    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not text[1:].split(" ")[0].isdigit()):
         return "'" + text
     return text

@@ -4,6 +4,11 @@ The call log lists calls as callers lived them: one row per inbound call
 (the legs we dialled for it, e.g. a forward, are part of that row) and one
 per outbound call we placed. Analytics count the inbound calls to the
 center's numbers that have ended; a call in progress counts once it ends.
+
+"Answered" means a person answered (an agent, a forward's destination):
+calls the greeting, an IVR or a voicemail box handled alone are counted as
+self-service, not as answered (see ``Call``), so a line that only plays an
+after-hours message does not show a 100 % answer rate.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from apps.calls.models import Call
 from apps.recordings.models import Recording
 
 ANSWERED = Q(caller_outcome=Call.Outcome.ANSWERED)
-UNANSWERED_OUTCOMES = (Call.Outcome.NO_ANSWER, Call.Outcome.BUSY, Call.Outcome.FAILED, Call.Outcome.ABANDONED)
+UNANSWERED_OUTCOMES = (
+    Call.Outcome.NO_ANSWER, Call.Outcome.BUSY, Call.Outcome.FAILED, Call.Outcome.ABANDONED, Call.Outcome.SELF_SERVICE,
+)
 
 
 # --- the call log -----------------------------------------------------------------
@@ -90,10 +97,11 @@ class Figures:
     busy: int = 0
     failed: int = 0
     abandoned: int = 0
+    self_service: int = 0
 
     @property
     def answer_rate(self) -> float | None:
-        """Answered calls in percent of calls, one decimal (None without calls)."""
+        """Calls a person answered in percent of calls, one decimal (None without calls)."""
         return round(100 * self.answered / self.calls, 1) if self.calls else None
 
     @property
@@ -106,7 +114,7 @@ class Figures:
             "calls": self.calls, "answered": self.answered, "answer_rate": self.answer_rate,
             "avg_talk_seconds": self.avg_talk_seconds, "talk_seconds": self.talk_seconds,
             "first_time_callers": self.first_time_callers, "no_answer": self.no_answer, "busy": self.busy,
-            "failed": self.failed, "abandoned": self.abandoned,
+            "failed": self.failed, "abandoned": self.abandoned, "self_service": self.self_service,
         }
 
 

@@ -14,6 +14,16 @@ class Call(models.Model):
     The call log's ``caller_outcome`` and ``talk_seconds`` are derived from
     the facts on every ``save()``; a queryset ``update()`` of a fact skips
     that, so change calls through ``save()``.
+
+    "Answered" in the call log means a person answered. An inbound call is
+    always picked up by this application (Call Control answers it to play a
+    greeting or an IVR), so its own ``answered_at`` says nothing about a
+    person: only ``connected_at``, set by the flows that put the caller
+    through to an agent or a forward destination, does. An inbound call that
+    ended without one and without a ``connect_failure`` was handled by the
+    system alone (greeting, IVR, a message left in an IVR's voicemail box, a
+    caller hanging up in the menu): ``self_service``, with no talk time.
+    A call we placed (outbound) is answered by whoever picked up.
     """
 
     class Direction(models.TextChoices):
@@ -32,6 +42,8 @@ class Call(models.Model):
         FAILED = "failed"
         ABANDONED = "abandoned"
         REJECTED = "rejected"
+        # Call log only: answered by the system (greeting, IVR, voicemail box), never by a person.
+        SELF_SERVICE = "self_service", "Self-service"
 
     # The only moves the state machine makes; anything else is ignored.
     TRANSITIONS = {
@@ -127,15 +139,22 @@ class Call(models.Model):
             start = self.connected_at
         elif self.connect_failure:
             self.caller_outcome, start = self.connect_failure, None
-        else:  # no flow connected anyone: the leg's own outcome and answered time
+        elif self.answered_by_the_system and self.outcome == self.Outcome.ANSWERED:
+            self.caller_outcome, start = self.Outcome.SELF_SERVICE, None
+        else:  # not answered at all, or a call we placed: the leg's own outcome and answered time
             self.caller_outcome, start = self.outcome, self.answered_at
         ended = self.ended_at
         self.talk_seconds = int((ended - start).total_seconds()) if start and ended and ended > start else 0
 
     @property
+    def answered_by_the_system(self) -> bool:
+        """A caller's call to the center: its answer is ours, a person only joins through a flow."""
+        return self.direction == self.Direction.INBOUND and self.parent_id is None
+
+    @property
     def caller_answered_at(self):
         """When the caller was answered by a person, as the call log shows it."""
-        if self.connected_at or self.connect_failure:
+        if self.connected_at or self.connect_failure or self.answered_by_the_system:
             return self.connected_at
         return self.answered_at
 

@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 from apps.calls.flows import register_flow
 from apps.calls.inbound import register_route
 from apps.calls.models import Call
-from apps.calls.services import call_answer, call_command, call_hangup, call_log, call_reject, call_set_flow
+from apps.calls.services import (
+    call_answer,
+    call_command,
+    call_hangup,
+    call_log,
+    call_reject,
+    call_set_connected,
+    call_set_flow,
+)
 from apps.ivr.hours import is_open, ivr_now
 from apps.ivr.models import IvrFlow, IvrNode, IvrStep
 from apps.ivr.prompts import gather_command, play_command, tts
@@ -234,6 +242,11 @@ def _caller_gone(run: Run) -> None:
             row.outcome = Outcome.RECORDED if recorded else Outcome.CALLER_HANGUP
         row.left_at = run.event.occurred_at
         row.save(update_fields=["outcome", "left_at"])
+    call = run.call
+    if run.state.get("phase") == "forwarding" and not call.connected_at and not call.connect_failure:
+        # Hung up while the forward destination rang: they were trying to reach someone.
+        call.connect_failure = Call.Outcome.ABANDONED
+        call.save(update_fields=["connect_failure", "updated_at"])
     run.state["phase"] = "ended"
 
 
@@ -435,7 +448,13 @@ def ivr_forward_flow(call: Call, event: WebhookEvent) -> None:
         call_set_flow(call=call, flow=FORWARD_FLOW, state={"parent": parent.pk, "step": context.get("step")})
         return
     state = parent.flow_state or {}
-    if parent.flow != FLOW or state.get("step") != context.get("step") or state.get("phase") != "forwarding":
+    if parent.flow != FLOW or state.get("step") != context.get("step"):
+        return
+    if event.event_type == "call.answered" and parent.connected_at is None:
+        # A person took the call (Telnyx bridges the transfer): the caller is
+        # connected, even if their hang-up was processed before this event.
+        call_set_connected(call=parent, at=event.occurred_at)
+    if state.get("phase") != "forwarding":
         return
     run = Run.load(parent, event)
     if event.event_type == "call.answered":

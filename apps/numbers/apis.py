@@ -18,8 +18,12 @@ from apps.numbers.validation import destination_normalize, e164_normalize
 from apps.queues.models import Queue
 from apps.telnyx.client import TelnyxError
 
-FEATURES = ["voice", "sms", "mms", "fax", "emergency", "hd_voice"]
+# What Telnyx's number search filters on (``filter[features]`` and
+# ``filter[phone_number_type]`` of GET /available_phone_numbers).
+FEATURES = ["voice", "sms", "mms", "fax", "emergency", "hd_voice", "international_sms", "local_calling"]
 NUMBER_TYPES = ["local", "toll_free", "mobile", "national", "shared_cost"]
+NUMBER_TYPE_LABELS = {"local": "Local", "toll_free": "Toll-free", "mobile": "Mobile", "national": "National",
+                      "shared_cost": "Shared cost"}
 
 
 def _e164_field(value: str) -> str:
@@ -192,7 +196,10 @@ class NumberOrderApi(APIView):
         locality = serializers.CharField(max_length=100, required=False, allow_blank=True)
         region = serializers.CharField(max_length=100, required=False, allow_blank=True)
         number_type = serializers.ChoiceField(choices=NUMBER_TYPES, required=False, allow_blank=True)
-        features = serializers.ListField(child=serializers.ChoiceField(choices=FEATURES), required=False)
+        # Whatever the search row listed, kept as a description of the number: Telnyx may
+        # list features the search cannot filter on, and refusing them would refuse the order.
+        features = serializers.ListField(child=serializers.CharField(max_length=50), required=False,
+                                         max_length=30)
 
         def validate_phone_number(self, value: str) -> str:
             return _e164_field(value)
@@ -235,6 +242,22 @@ class NumberJobListApi(APIView):
     @extend_schema(responses=NumberJobOutputSerializer(many=True))
     def get(self, request):
         return Response(NumberJobOutputSerializer(selectors.number_job_list(user=request.user), many=True).data)
+
+
+class NumberJobRetryApi(APIView):
+    """Run one of your failed number jobs again, from where it stopped (202). Admins.
+
+    An order is not placed twice: the retry finds an order that reached
+    Telnyx, or the number already on the account, before ordering again.
+    """
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(request=None, responses={202: NumberJobOutputSerializer})
+    def post(self, request, job_id: int):
+        job = get_object_or_404(NumberJob, pk=job_id, created_by=request.user)
+        job = services.number_job_retry(job=job, user=request.user)
+        return Response(NumberJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class NumberJobDetailApi(APIView):

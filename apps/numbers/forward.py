@@ -2,10 +2,12 @@
 
 Inbound leg ("parent"): answered, then a new leg is dialled to the
 destination with ``from`` = the caller and ``link_to`` = the parent, so the
-person answering sees who is calling. When they answer they hear an optional
-whisper naming the source (spoken on their leg only), then the legs are
-bridged and, if the number records calls, recording starts on the parent
-(``client_state`` ``{"recording": "call"}``). If the destination is busy,
+person answering sees who is calling (a caller who withholds their number,
+"anonymous", empty or anything else that is not E.164, cannot lend it as
+caller ID: the dial shows the tracking number itself). When they answer
+they hear an optional whisper naming the source (spoken on their leg
+only), then the legs are bridged and, if the number records calls,
+recording starts on the parent (``client_state`` ``{"recording": "call"}``). If the destination is busy,
 does not answer or the dial fails, the caller hears why and is hung up.
 
 Either side hanging up ends the other: after the bridge Telnyx does it (the
@@ -42,6 +44,7 @@ from apps.calls.services import (
     call_speak,
 )
 from apps.numbers.models import PhoneNumber
+from apps.numbers.validation import looks_like_e164
 from apps.telnyx.client_state import client_state_encode
 from apps.telnyx.events import WebhookEvent
 from apps.telnyx.models import TelnyxCommand
@@ -108,9 +111,10 @@ def _dial(call: Call) -> None:
     state = call.flow_state
     if state.get("dialled"):
         return  # a late or repeated call.answered
+    caller_id = forward_caller_id(call)
     body = {
         "to": state["to"],
-        "from": call.from_number,  # the caller's number as caller ID
+        "from": caller_id,
         "connection_id": call.connection_id or settings.TELNYX_CONNECTION_ID,
         "link_to": call.call_control_id,
         "timeout_secs": int(state.get("timeout") or 30),
@@ -120,7 +124,15 @@ def _dial(call: Call) -> None:
     command_create(action="dial", body=body, key=f"{call.call_control_id}:forward:dial")
     call.flow_state = {**state, "dialled": True}
     call.save(update_fields=["flow_state", "updated_at"])
-    call_log(call=call, kind="forward.dial", data={"to": state["to"]})
+    call_log(call=call, kind="forward.dial", data={"to": state["to"], "caller_id": caller_id})
+
+
+def forward_caller_id(call: Call) -> str:
+    """The caller's number, so the person answering sees who calls; the tracking
+    number when the caller withheld theirs (Telnyx wants ``from`` in E.164)."""
+    if looks_like_e164(call.from_number):
+        return call.from_number
+    return call.phone_number.e164 if call.phone_number_id else call.to_number
 
 
 def _connected(call: Call, event: WebhookEvent) -> None:

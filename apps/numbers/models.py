@@ -119,9 +119,11 @@ class NumberJob(models.Model):
     """Slow work on numbers that a page follows live: ordering, importing, releasing.
 
     Each step is saved as it completes, so a task that dies half-way resumes
-    where it stopped. ``order_sent_at`` is set *before* the order is POSTed:
-    number orders carry no command_id, so once a POST may have reached Telnyx
-    we look the order up by ``reference`` (its customer_reference) instead of
+    where it stopped: the periodic sweep queues again a job nobody holds a
+    lease on and that has not moved for a while. ``order_sent_at`` is set
+    *before* the order is POSTed: number orders carry no command_id, so once a
+    POST may have reached Telnyx we look the order up by ``reference`` (its
+    customer_reference), and the number up among the account's, instead of
     posting a second order.
     """
 
@@ -145,7 +147,14 @@ class NumberJob(models.Model):
     telnyx_order_id = models.CharField(max_length=64, blank=True)
     order_sent_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(
-        null=True, blank=True, help_text="A runner holds the job until then; a second delivery of its task waits."
+        null=True, blank=True,
+        help_text="A runner holds the job until then (renewed at each step); a second delivery of its task waits.",
+    )
+    started_at = models.DateTimeField(
+        default=timezone.now, help_text="When the current attempt started: the job's creation or its last retry."
+    )
+    requeues = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the sweep queued it again after its runner was lost (this attempt)."
     )
     details = models.JSONField(default=dict, blank=True, help_text="Order: settings and search row. Import: counts.")
     error = models.TextField(blank=True)

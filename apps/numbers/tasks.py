@@ -11,7 +11,7 @@ from apps.telnyx.client import TelnyxError
 logger = logging.getLogger(__name__)
 
 # Transient Telnyx failures: 2, 4, 8, 16, 32, 60, 60 s, then the job fails
-# with the last error (the admin can start it again).
+# with the last error (the admin can retry it from the numbers page).
 JOB_RETRY_COUNTDOWNS = (2, 4, 8, 16, 32, 60, 60)
 
 
@@ -32,6 +32,12 @@ def number_job_run_task(self, job_id: int) -> None:
         raise
     if resume_after:
         number_job_run_task.apply_async((job_id,), countdown=resume_after)
+
+
+@shared_task(name="apps.numbers.tasks.number_jobs_sweep", ignore_result=True)
+def number_jobs_sweep_task() -> int:
+    """Periodic: queue again the number jobs whose task was lost (never queued, or its worker died)."""
+    return services.number_jobs_sweep()
 
 
 @shared_task(name="apps.numbers.tasks.caller_name_lookup", acks_late=True, ignore_result=True)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/numbers/import/", apis.NumberImportApi.as_view(), name="number-import"),
     path("api/numbers/jobs/", apis.NumberJobListApi.as_view(), name="number-job-list"),
     path("api/numbers/jobs/<int:job_id>/", apis.NumberJobDetailApi.as_view(), name="number-job-detail"),
+    path("api/numbers/jobs/<int:job_id>/retry/", apis.NumberJobRetryApi.as_view(), name="number-job-retry"),
     path("api/numbers/<int:number_id>/", apis.NumberDetailApi.as_view(), name="number-detail"),
     path("api/numbers/<int:number_id>/release/", apis.NumberReleaseApi.as_view(), name="number-release"),
 ]

@@ -9,7 +9,13 @@ from apps.core.decorators import role_required
 from apps.core.exceptions import ApplicationError
 from apps.core.roles import Role
 from apps.numbers import selectors, services
-from apps.numbers.apis import FEATURES, NumberJobOutputSerializer, NumberOutputSerializer
+from apps.numbers.apis import (
+    FEATURES,
+    NUMBER_TYPE_LABELS,
+    NUMBER_TYPES,
+    NumberJobOutputSerializer,
+    NumberOutputSerializer,
+)
 from apps.numbers.forms import PhoneNumberForm
 from apps.numbers.models import PhoneNumber
 
@@ -22,6 +28,7 @@ def numbers_page(request):
         "numbers": NumberOutputSerializer(numbers, many=True).data,
         "jobs": NumberJobOutputSerializer(selectors.number_job_list(user=request.user), many=True).data,
         "features": FEATURES,
+        "number_types": [[kind, NUMBER_TYPE_LABELS[kind]] for kind in NUMBER_TYPES],
         "connection_id": settings.TELNYX_CONNECTION_ID,
     }
     return render(request, "numbers/numbers.html", {"initial": initial, "released": released})

@@ -172,7 +172,7 @@ def build_inventory() -> dict[str, InventoryNumber]:
                 administrative_area=admin,
                 rate_center=rate_center,
                 phone_number_type=kind,
-                features=_features(rng, country, kind),
+                features=_features(rng, country, kind) + _more_features(f"+{code}{ndc}{subscriber}", kind),
                 quickship=kind != "toll_free" or rng.random() < 0.5,
                 monthly_cost=monthly,
                 upfront_cost=upfront,
@@ -192,6 +192,21 @@ def _features(rng: random.Random, country: str, kind: str) -> list[str]:
         if kind == "local" and rng.random() < share:
             features.append(name)
     return features
+
+
+def _more_features(phone_number: str, kind: str) -> list[str]:
+    """Features Telnyx lists beyond the common ones (``international_sms``, ``local_calling``).
+
+    Drawn from the number itself, not from the inventory's generator, so the
+    numbers and features drawn before these were added stay as they were.
+    """
+    rng = random.Random(f"{INVENTORY_SEED}:{phone_number}")
+    extra = []
+    if rng.random() < 0.3:
+        extra.append("international_sms")
+    if kind == "local" and rng.random() < 0.4:
+        extra.append("local_calling")
+    return extra
 
 
 class Numbers:

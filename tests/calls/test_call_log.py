@@ -82,11 +82,52 @@ def test_talk_time_runs_from_the_connection_and_a_late_bridge_still_counts():
 
 
 @pytest.mark.django_db
-def test_a_call_no_flow_connected_keeps_its_own_outcome_and_answered_time():
+def test_an_inbound_call_only_the_system_answered_is_self_service_without_talk_time():
     start = timezone.now() - timedelta(minutes=5)
     call = CallFactory(initiated_at=start, answered_at=start + timedelta(seconds=2), status=Call.Status.ENDED,
-                       outcome=Call.Outcome.ANSWERED, ended_at=start + timedelta(seconds=32))
+                       outcome=Call.Outcome.ANSWERED, ended_at=start + timedelta(seconds=32), flow="ivr")
+    assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("self_service", 0, None)
+
+    call.connected_at = start + timedelta(seconds=12)  # the IVR put them through to someone after all
+    call.save(update_fields=["connected_at"])
+    assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("answered", 20, call.connected_at)
+
+
+@pytest.mark.django_db
+def test_a_call_we_placed_keeps_its_own_outcome_and_answered_time():
+    start = timezone.now() - timedelta(minutes=5)
+    call = CallFactory(direction=Call.Direction.OUTBOUND, initiated_at=start, answered_at=start + timedelta(seconds=2),
+                       status=Call.Status.ENDED, outcome=Call.Outcome.ANSWERED, ended_at=start + timedelta(seconds=32))
     assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("answered", 30, call.answered_at)
+    missed = CallFactory(direction=Call.Direction.INBOUND, initiated_at=start, status=Call.Status.ENDED,
+                         outcome=Call.Outcome.ABANDONED, ended_at=start + timedelta(seconds=9))
+    assert (missed.caller_outcome, missed.talk_seconds) == ("abandoned", 0)  # hung up before anything answered
+
+
+@pytest.mark.django_db
+def test_the_migration_re_derives_calls_logged_as_answered_by_the_system():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("apps.calls.migrations.0004_call_outcome_self_service")
+    start = timezone.now() - timedelta(minutes=5)
+    facts = {"initiated_at": start, "answered_at": start + timedelta(seconds=1), "status": Call.Status.ENDED,
+             "outcome": Call.Outcome.ANSWERED, "ended_at": start + timedelta(seconds=61)}
+    greeting, ivr_forward, forwarded = (CallFactory(**facts) for _ in range(3))
+    forwarded.connected_at = start + timedelta(seconds=11)
+    forwarded.save()
+    CallFactory(parent=ivr_forward, direction=Call.Direction.OUTBOUND, status=Call.Status.ENDED,
+                answered_at=start + timedelta(seconds=21))  # the desk an IVR forwarded to picked up
+    # As the old rule logged them: answered by the system, its time as talk time.
+    Call.objects.filter(pk__in=[greeting.pk, ivr_forward.pk]).update(caller_outcome="answered", talk_seconds=60)
+
+    migration.answered_means_a_person(apps, None)
+
+    rows = {c.pk: (c.caller_outcome, c.talk_seconds) for c in Call.objects.filter(parent__isnull=True)}
+    assert rows == {greeting.pk: ("self_service", 0), ivr_forward.pk: ("answered", 40),
+                    forwarded.pk: ("answered", 50)}
+    assert Call.objects.get(pk=ivr_forward.pk).connected_at == start + timedelta(seconds=21)
 
 
 @pytest.fixture

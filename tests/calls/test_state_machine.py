@@ -30,7 +30,8 @@ def test_events_in_any_order_leave_the_call_ended_with_true_times(webhook, order
     assert call.initiated_at == T0
     assert call.answered_at == T0 + timedelta(seconds=1)
     assert call.ended_at == T0 + timedelta(seconds=31)
-    assert call.talk_seconds == 30
+    # Answered by the app (a greeting line), never by a person: no talk time in the call log.
+    assert (call.caller_outcome, call.talk_seconds) == (Call.Outcome.SELF_SERVICE, 0)
     assert call.hangup_cause == "normal_clearing"
     assert call.direction == Call.Direction.INBOUND
     assert call.events.filter(source="telnyx").count() == 3

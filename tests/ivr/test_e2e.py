@@ -192,6 +192,8 @@ def test_a_caller_hanging_up_mid_menu_ends_the_path_cleanly(center, ivr):
     assert [c["action"] for c in sent(center, ccid)] == ["answer", "gather_using_speak", "gather_using_speak"]
     assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
     assert call.hangup_source == "caller"
+    call.refresh_from_db()  # the IVR answered, no person did: not "answered" in the call log
+    assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("self_service", 0, None)
 
 
 def test_a_caller_may_say_an_option_where_speech_is_on(center, queues):
@@ -238,6 +240,28 @@ def test_a_forward_that_is_answered_connects_the_caller(center, ivr):
     center.sandbox.hangup(ccid)
     ended(center, ccid)
     assert path(call)[-1] == ("desk", "forwarded", "", "")
+    call.refresh_from_db()  # the desk's answer is when a person took the call
+    desk_leg = Call.objects.get(parent=call)
+    assert (call.caller_outcome, call.connected_at) == ("answered", desk_leg.answered_at)
+    assert call.talk_seconds == int((call.ended_at - desk_leg.answered_at).total_seconds())
+
+
+def test_a_caller_who_hangs_up_while_the_forward_rings_abandoned(center, queues):
+    document = two_level(queues)
+    desk = next(n for n in document["nodes"] if n["key"] == "desk")
+    desk["timeout_secs"] = 120  # 6 s of wall clock: time to hang up first
+    install(document, IVR_LINE)
+    center.sandbox.set_destinations({"sip:desk@sandbox.telnyx.com": {"answer": "manual"}})
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    center.sandbox.wait_for_command(ccid, "transfer")
+    center.sandbox.wait_for_call(lambda c: c["to"] == "sip:desk@sandbox.telnyx.com", direction="outgoing")
+
+    center.sandbox.hangup(ccid)
+    call = ended(center, ccid)
+
+    center.sandbox.wait_for_idle()
+    call.refresh_from_db()
+    assert (call.caller_outcome, call.connected_at, call.talk_seconds) == ("abandoned", None, 0)
 
 
 def test_a_loop_ends_in_the_flow_fallback_at_the_step_limit(center, queues):

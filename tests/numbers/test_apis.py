@@ -1,9 +1,11 @@
 """Only admins manage numbers: every page and endpoint refuses everyone else."""
 
+import json
+
 import pytest
 from django.test import Client
 
-from apps.numbers.models import PhoneNumber
+from apps.numbers.models import NumberJob, PhoneNumber
 from tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,10 +84,31 @@ def test_the_search_explains_a_bad_filter(admin_client):
     assert set(response.json()) == {"national_destination_code", "features"}
 
 
+def test_an_order_keeps_features_the_search_cannot_filter_on(admin_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            "/api/numbers/orders/",
+            {"phone_number": "+13125550142", "features": ["voice", "international_sms", "a_future_feature"]},
+            content_type="application/json",
+        )
+    assert response.status_code == 202, response.content
+    job = NumberJob.objects.get(pk=response.json()["id"])
+    assert job.details["features"] == ["voice", "international_sms", "a_future_feature"]
+
+
+def test_the_search_page_offers_every_feature_and_number_type_telnyx_searches_on(admin_client):
+    page = admin_client.get("/numbers/").content.decode()
+    initial = json.loads(page.split('id="numbers-initial" type="application/json">')[1].split("</script>")[0])
+    assert {"international_sms", "local_calling"} <= set(initial["features"])
+    assert [kind for kind, _ in initial["number_types"]] == ["local", "toll_free", "mobile", "national",
+                                                            "shared_cost"]
+
+
 def test_the_numbers_api_is_in_the_openapi_schema(admin_client):
     schema = admin_client.get("/api/schema/?format=json").json()
     for path in ("/api/numbers/", "/api/numbers/available/", "/api/numbers/orders/", "/api/numbers/import/",
-                 "/api/numbers/{number_id}/release/", "/api/numbers/jobs/{job_id}/", "/api/call-log/",
+                 "/api/numbers/{number_id}/release/", "/api/numbers/jobs/{job_id}/",
+                 "/api/numbers/jobs/{job_id}/retry/", "/api/call-log/",
                  "/api/analytics/"):
         assert path in schema["paths"], path
 

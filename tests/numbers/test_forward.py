@@ -67,6 +67,23 @@ def test_a_tracking_call_is_forwarded_with_the_callers_number_and_logged(center,
     assert abs(call.talk_seconds - talk) < 1 and call.talk_seconds >= 2
 
 
+@pytest.mark.parametrize("withheld", ["anonymous", "Restricted"])
+def test_a_caller_who_withholds_their_number_is_forwarded_showing_the_tracking_number(
+    center, tracking_number, withheld
+):
+    center.sandbox.set_destinations({DESK: {"answer": "auto", "ring_ms": 200, "hangup_after_ms": 4000}})
+
+    ccid = center.sandbox.place_call(from_=withheld, to=TRACKING)["call_control_id"]
+    leg = _destination_leg(center)
+    center.sandbox.wait_for_event(ccid, "call.hangup", timeout=15)
+    call = _ended(center, ccid)
+
+    assert center.sandbox.commands(action="dial")[0]["body"]["from"] == TRACKING
+    assert leg["from"] == TRACKING  # the desk sees which tracking line rings, not "anonymous"
+    assert call.from_number == withheld and call.caller_outcome == Call.Outcome.ANSWERED
+    assert call.events.get(kind="forward.dial").data == {"to": DESK, "caller_id": TRACKING}
+
+
 def _actions(center, ccid):
     return [c["action"] for c in center.sandbox.commands(call_control_id=ccid) if not c.get("deduped")]
 

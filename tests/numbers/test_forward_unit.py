@@ -54,3 +54,11 @@ def test_a_repeated_answer_event_dials_once(webhook, telnyx_api):
     webhook(_event("call.answered", T0 + timedelta(seconds=1)))
     webhook(_event("call.answered", T0 + timedelta(seconds=1)))  # the same fact, a new event id
     assert [r["path"] for r in telnyx_api.requests].count("/v2/calls") == 1
+
+
+def test_a_caller_without_a_number_is_forwarded_showing_the_tracking_number(webhook, telnyx_api):
+    webhook(call_event("call.initiated", "v3:nobody", at=T0, to=TRACKING, **{"from": ""}))
+    webhook(call_event("call.answered", "v3:nobody", at=T0 + timedelta(seconds=1), to=TRACKING, **{"from": ""}))
+
+    dial = next(r["body"] for r in telnyx_api.requests if r["path"] == "/v2/calls")
+    assert (dial["from"], dial["to"]) == (TRACKING, "+13125550190")

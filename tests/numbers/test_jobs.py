@@ -74,6 +74,7 @@ def test_a_lost_order_not_listed_yet_is_waited_for_rather_than_posted_twice(
     # A minute on, Telnyx still has no such order: the first POST never landed.
     NumberJob.objects.filter(pk=job.pk).update(order_sent_at=timezone.now() - timedelta(minutes=2))
     numbers_edge.respond(200, {"data": [], "meta": {"total_results": 0}})
+    numbers_edge.respond(200, {"data": [], "meta": {"total_results": 0}})  # nor is the number the account's
     numbers_edge.respond(200, {"data": ORDER})
     _bought_answers(numbers_edge, connection_id="sandbox-connection")
     assert number_job_run(job_id=job.pk) is None
@@ -148,3 +149,71 @@ def test_a_release_of_a_number_telnyx_no_longer_has_still_completes(
     assert NumberJob.objects.get(pk=job.pk).status == "done"
     number.refresh_from_db()
     assert number.status == "released" and call.phone_number_id == number.pk
+
+
+def test_a_lost_order_whose_number_is_already_the_accounts_is_adopted_not_posted_again(
+    numbers_edge, admin_user, django_capture_on_commit_callbacks
+):
+    job = _order_job(admin_user, django_capture_on_commit_callbacks)
+    numbers_edge.fail_next("POST", "/v2/number_orders", httpx.ReadTimeout("no answer"))
+    with pytest.raises(TelnyxError):
+        number_job_run(job_id=job.pk)
+    # Long after: Telnyx lists no order under our reference, but the number is the account's.
+    NumberJob.objects.filter(pk=job.pk).update(order_sent_at=timezone.now() - timedelta(minutes=5))
+    numbers_edge.respond(200, {"data": [], "meta": {"total_results": 0}})
+    numbers_edge.respond(200, {"data": [{"id": "1401", "phone_number": WANTED, "connection_id": ""}]})
+
+    assert number_job_run(job_id=job.pk) is None
+
+    job.refresh_from_db()
+    assert (job.status, job.telnyx_order_id, job.number.telnyx_id) == ("done", "", "1401")
+    assert [r["method"] for r in numbers_edge.requests] == ["POST", "GET", "GET", "PATCH"]  # one POST only
+    assert numbers_edge.queries[2] == ("GET", "/v2/phone_numbers", {"filter[phone_number]": WANTED.lstrip("+")})
+
+
+def test_an_order_telnyx_ended_without_the_number_is_placed_afresh_when_retried(
+    numbers_edge, admin_user, django_capture_on_commit_callbacks
+):
+    from apps.numbers.services import number_job_retry
+
+    job = _order_job(admin_user, django_capture_on_commit_callbacks)
+    first_reference = job.customer_reference
+    numbers_edge.respond(200, {"data": ORDER})
+    numbers_edge.respond(200, {"data": {**ORDER, "status": "failure", "phone_numbers": [
+        {"phone_number": WANTED, "status": "failure", "regulatory_requirements": ["address proof"]}]}})
+    number_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", f"Telnyx could not order {WANTED}: address proof.")
+
+    with django_capture_on_commit_callbacks(execute=False):
+        number_job_retry(job=job, user=admin_user)
+    numbers_edge.respond(200, {"data": {**ORDER, "id": "ord-2"}})
+    _bought_answers(numbers_edge)
+    assert number_job_run(job_id=job.pk) is None
+
+    job.refresh_from_db()
+    assert (job.status, job.error, job.telnyx_order_id) == ("done", "", "ord-2")
+    posts = [r["body"] for r in numbers_edge.requests if r["method"] == "POST"]
+    assert [p["customer_reference"] for p in posts] == [first_reference, job.customer_reference]
+    assert first_reference != job.customer_reference  # the failed order is never mistaken for the new one
+
+
+def test_each_step_renews_the_runners_lease(numbers_edge, admin_user, django_capture_on_commit_callbacks,
+                                           monkeypatch):
+    job = _order_job(admin_user, django_capture_on_commit_callbacks)
+    numbers_edge.respond(200, {"data": ORDER})
+    numbers_edge.respond(200, {"data": {**ORDER, "status": "success"}})
+    numbers_edge.respond(200, {"data": []})  # bought, not listed yet: the task retries
+    leases = []
+    save = NumberJob.save
+
+    def noting_the_lease(self, *args, **kwargs):
+        leases.append(self.lease_until)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(NumberJob, "save", noting_the_lease)
+    with pytest.raises(TelnyxError):
+        number_job_run(job_id=job.pk)
+
+    assert len(leases) >= 3 and all(a < b for a, b in zip(leases, leases[1:]))  # pushed on at each step
+    assert NumberJob.objects.get(pk=job.pk).lease_until is None  # freed for the task's retry

@@ -32,6 +32,27 @@ def test_search_returns_the_inventory_that_matches(center, admin_client):
     assert all(r["locality"] == "Austin" for r in with_fax)
 
 
+def test_search_filters_on_the_features_telnyx_lists_beyond_the_common_ones(center, admin_client):
+    rows = _search(admin_client, features=["international_sms", "local_calling"], limit=50)
+    assert rows and all({"international_sms", "local_calling"} <= set(r["features"]) for r in rows)
+
+
+def test_a_number_whose_search_row_lists_more_features_is_ordered_and_keeps_them(center, admin_client):
+    row = _search(admin_client, features=["local_calling", "international_sms"], limit=1)[0]
+
+    response = admin_client.post(
+        "/api/numbers/orders/",
+        {"phone_number": row["phone_number"], "features": row["features"], "locality": row["locality"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 202, response.content
+    job = _finished(center, response.json()["id"])
+
+    assert (job.status, job.error) == ("done", "")
+    features = PhoneNumber.objects.get(e164=row["phone_number"]).features
+    assert {"local_calling", "international_sms"} <= set(features)
+
+
 def test_search_leaves_out_numbers_the_center_owns(center, admin_client):
     first = _search(admin_client, national_destination_code="415", limit=3)[0]["phone_number"]
     PhoneNumberFactory(e164=first)

@@ -47,3 +47,20 @@ def test_an_admin_searches_orders_and_sees_the_order_complete_live(page, center,
     assert number.telnyx_id in {n["id"] for n in center.sandbox.owned_numbers()}
     steps_seen = NumberJob.objects.get(phone_number=wanted).version
     assert steps_seen >= 4  # placed, waiting, assigning, done: each one pushed to the page
+
+
+def test_an_admin_retries_a_failed_job_from_the_page(page, center, admin_user):
+    center.sandbox.set_owned_numbers(["+13125550139"])
+    job = NumberJob.objects.create(kind="import", status="failed", step="Failed", created_by=admin_user,
+                                   error="Telnyx did not answer: timed out")
+    login(page, admin_user, PASSWORD)
+    page.goto("/numbers/")
+    page.wait_for_selector("[data-live-status].online")
+    row = page.locator(f'[data-jobs] tr[data-job-id="{job.pk}"]')
+    assert "timed out" in row.inner_text()
+
+    row.locator("button[data-retry]").click()
+
+    page.locator(f'[data-jobs] tr[data-job-id="{job.pk}"][data-status="done"]').wait_for(timeout=15000)
+    assert row.locator("button[data-retry]").count() == 0 and "timed out" not in row.inner_text()
+    page.locator('[data-numbers] tr[data-number="+13125550139"]').wait_for()

@@ -2,7 +2,9 @@
 
 from apps.numbers.services.jobs import (  # noqa: F401
     number_job_fail,
+    number_job_retry,
     number_job_run,
+    number_jobs_sweep,
     number_order_start,
     number_release_start,
     numbers_import_start,

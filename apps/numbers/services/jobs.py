@@ -1,21 +1,27 @@
 """Number jobs: ordering, importing and releasing numbers at Telnyx, one saved step at a time.
 
 A view starts a job (a row the page follows live over the websocket) and a
-Celery task runs it. The runner takes a short lease on the row, so a second
-delivery of the same task waits instead of ordering twice, and saves each
-step as it completes, so a runner that dies is resumed where it stopped.
+Celery task runs it. The runner takes a short lease on the row (renewed at
+each step), so a second delivery of the same task waits instead of ordering
+twice, and saves each step as it completes, so a runner that dies is resumed
+where it stopped. Resumed by whom: a task that could not be queued, or whose
+worker died, is queued again by :func:`number_jobs_sweep` (Celery beat) once
+its lease has run out and it has not moved for ``STALE_AFTER``; a job that
+failed is run again by an admin's retry (:func:`number_job_retry`).
 
 Ordering: POST /number_orders -> poll GET /number_orders/{id} until success
 -> find the number's Telnyx id -> make it ours locally -> PATCH it onto
 ``TELNYX_CONNECTION_ID`` -> done. Number orders take no command_id: once a
 POST may have reached Telnyx, we look the order up by its customer_reference
-instead of posting again.
+and, failing that, the number up among the account's (adopting it if it is
+there) instead of posting again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -47,6 +53,13 @@ RESUME_AFTER_SECONDS = 15.0
 # after this long without finding it is a second POST safe.
 ORDER_LOOKUP_GRACE = timedelta(seconds=60)
 ORDER_GIVE_UP = timedelta(hours=1)
+# The sweep: a job nobody holds and nothing touched for this long has lost its
+# task (longer than any countdown the runner schedules itself: 15 s resumes,
+# retries of at most 60 s), so it is queued again; after MAX_REQUEUES of those
+# in one attempt it is failed for the admin to retry.
+STALE_AFTER = timedelta(minutes=2)
+MAX_REQUEUES = 10
+SWEEP_BATCH = 100
 IMPORTABLE_STATUSES = {"active"}
 STEP_QUEUED = "Queued"
 
@@ -63,7 +76,8 @@ def _enqueue(job_pk: int) -> None:
     try:
         number_job_run_task.delay(job_pk)
     except Exception:
-        # The job row is committed; re-queuing it (the page's retry, a restart) resumes it.
+        # The job row is committed: the sweep queues it again once it has
+        # been left alone for STALE_AFTER (number_jobs_sweep).
         logger.warning("could not queue number job %s", job_pk, exc_info=True)
 
 
@@ -127,7 +141,8 @@ def number_job_run(*, job_id: int) -> float | None:
         if exc.permanent:
             number_job_fail(job_id=job.pk, error=telnyx_message(exc))
             return None
-        NumberJob.objects.filter(pk=job.pk).update(lease_until=None)
+        # Free it for the task's retry; updated_at tells the sweep it is not abandoned.
+        NumberJob.objects.filter(pk=job.pk).update(lease_until=None, updated_at=timezone.now())
         raise
     except ApplicationError as exc:
         number_job_fail(job_id=job.pk, error=exc.message)
@@ -139,20 +154,26 @@ def _lease(job_id: int) -> NumberJob | None:
     taken = (
         NumberJob.objects.filter(pk=job_id, status__in=[NumberJob.Status.QUEUED, NumberJob.Status.RUNNING])
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE, status=NumberJob.Status.RUNNING)
+        .update(lease_until=now + LEASE, status=NumberJob.Status.RUNNING, updated_at=now)
     )
     return NumberJob.objects.select_related("number").get(pk=job_id) if taken else None
 
 
 @transaction.atomic
 def _step(job: NumberJob, **changes) -> NumberJob:
-    """Save what the job has done so far and tell its page (after commit)."""
+    """Save what the job has done so far and tell its page (after commit).
+
+    A step of a runner holding the lease renews it: a long import keeps its
+    job while it makes progress, and only a runner that stopped loses it.
+    """
     for field, value in changes.items():
         setattr(job, field, value)
     job.version += 1
     if job.finished:
         job.finished_at = timezone.now()
         job.lease_until = None
+    elif job.lease_until is not None and "lease_until" not in changes:
+        job.lease_until = timezone.now() + LEASE
     job.save()
     _publish(job)
     return job
@@ -169,6 +190,72 @@ def number_job_fail(*, job_id: int, error: str) -> None:
     _step(job, status=NumberJob.Status.FAILED, step="Failed", error=error[:2000])
 
 
+def number_jobs_sweep(*, now=None) -> int:
+    """Queue again the jobs whose task was lost; returns how many (Celery beat runs it).
+
+    A job is lost when it is unfinished, nobody holds its lease, and it has
+    not moved for ``STALE_AFTER``: its task could not be queued, or its worker
+    died (the lease then runs out). Queuing it again cannot run it twice at
+    once (the runner's lease) and cannot order twice (``_order_place`` looks
+    the order and the number up before any second POST).
+    """
+    now = now or timezone.now()
+    lost = Q(status__in=[NumberJob.Status.QUEUED, NumberJob.Status.RUNNING], updated_at__lt=now - STALE_AFTER) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+    count = 0
+    for pk in NumberJob.objects.filter(lost).order_by("updated_at").values_list("pk", flat=True)[:SWEEP_BATCH]:
+        with transaction.atomic():
+            # skip_locked: a runner leasing it right now, or another sweep, has it.
+            job = NumberJob.objects.select_for_update(skip_locked=True, of=("self",)).filter(lost, pk=pk).first()
+            if job is None:
+                continue
+            if job.requeues >= MAX_REQUEUES:
+                number_job_fail(job_id=job.pk, error=(
+                    f"The job stopped making progress (at: {job.step or 'the start'}) and was restarted "
+                    f"{job.requeues} times. Retry it, or check the number in the Telnyx portal."))
+                continue
+            # updated_at moves on too: the next sweep leaves it alone for STALE_AFTER.
+            NumberJob.objects.filter(pk=job.pk).update(requeues=job.requeues + 1, updated_at=now)
+            logger.warning("number job %s (%s, %s) was left at %r: queuing it again", job.pk, job.kind,
+                           job.status, job.step)
+            transaction.on_commit(lambda pk=job.pk: _enqueue(pk))
+            count += 1
+    return count
+
+
+@transaction.atomic(durable=True)
+def number_job_retry(*, job: NumberJob, user) -> NumberJob:
+    """Run a failed job again, from where it stopped.
+
+    An order keeps its reference and what it sent, so a retry finds an order
+    that did reach Telnyx rather than buying the number twice. A release
+    marks its number "Being released" again.
+    """
+    job = NumberJob.objects.select_for_update(of=("self",)).select_related("number").get(pk=job.pk)
+    if job.status != NumberJob.Status.FAILED:
+        raise ApplicationError(f"Only a failed job can be retried; this one is {job.status}.")
+    if job.kind == NumberJob.Kind.ORDER:
+        if PhoneNumber.objects.routable().filter(e164=job.phone_number).exclude(pk=job.number_id).exists():
+            raise ApplicationError(f"{job.phone_number} is already one of the center's numbers.")
+    elif job.kind == NumberJob.Kind.RELEASE:
+        if job.number is None:
+            raise ApplicationError("The number of this job no longer exists.")
+        number = PhoneNumber.objects.select_for_update().get(pk=job.number_id)
+        if number.status != PhoneNumber.Status.ACTIVE:
+            raise ApplicationError(f"{number.e164} is {number.get_status_display().lower()} already.")
+        phone_number_set_status(number=number, status=PhoneNumber.Status.RELEASING)
+    try:
+        with transaction.atomic():
+            _step(job, status=NumberJob.Status.QUEUED, step=STEP_QUEUED, error="", finished_at=None,
+                  lease_until=None, requeues=0, started_at=timezone.now())
+    except IntegrityError:  # the partial unique constraint: another order for this number is open
+        raise ApplicationError(f"{job.phone_number} is already being ordered.") from None
+    logger.info("number job %s retried by %s", job.pk, user)
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
 def telnyx_message(exc: TelnyxError) -> str:
     """Telnyx's own explanation (e.g. "These numbers are not available: ...") for the page."""
     errors = exc.body.get("errors") or []
@@ -180,19 +267,27 @@ def telnyx_message(exc: TelnyxError) -> str:
 
 # Ordering ---------------------------------------------------------------------------
 def _run_order(job: NumberJob) -> float | None:
+    owned = None
     if not job.telnyx_order_id:
-        wait = _order_place(job)
+        wait, owned = _order_place(job)
         if wait:
             return wait
-    order = _order_wait(job)
-    if order is None:
-        return RESUME_AFTER_SECONDS
-    if order.get("status") != "success":
-        raise ApplicationError(_order_failure(order))
-    _step(job, step="Assigning the number to this center")
-    owned = numbers_api.owned_find(job.phone_number)
-    if owned is None:  # bought but not listed yet: try again shortly
-        raise TelnyxError(f"{job.phone_number} is not listed among the account's numbers yet")
+    if owned is None:
+        order = _order_wait(job)
+        if order is None:
+            return RESUME_AFTER_SECONDS
+        if order.get("status") != "success":
+            # That order is over and bought nothing: forget it, so a retry
+            # places a new one (under a new reference) instead of reading this one again.
+            reason = _order_failure(order)
+            _step(job, telnyx_order_id="", order_sent_at=None, reference=uuid.uuid4())
+            raise ApplicationError(reason)
+        _step(job, step="Assigning the number to this center")
+        owned = numbers_api.owned_find(job.phone_number)
+        if owned is None:  # bought but not listed yet: try again shortly
+            raise TelnyxError(f"{job.phone_number} is not listed among the account's numbers yet")
+    else:
+        _step(job, step="Assigning the number to this center")
     with transaction.atomic():
         number, _ = phone_number_acquire(
             e164=job.phone_number, telnyx_id=str(owned["id"]), connection_id=owned.get("connection_id") or "",
@@ -204,14 +299,28 @@ def _run_order(job: NumberJob) -> float | None:
     return None
 
 
-def _order_place(job: NumberJob) -> float | None:
-    """POST the order once; returns seconds to wait if a lost POST may still appear."""
+def _order_place(job: NumberJob) -> tuple[float | None, dict | None]:
+    """POST the order once.
+
+    Returns ``(seconds, None)`` to come back later while a lost POST may
+    still appear; ``(None, the account's record)`` when, instead of ordering
+    again, the number turned out to be the account's already (an earlier POST
+    bought it); ``(None, None)`` once the job has its order.
+    """
     order = None
     if job.order_sent_at:  # an earlier attempt may have reached Telnyx
         order = numbers_api.order_find(job.customer_reference)
         if order is None and timezone.now() - job.order_sent_at < ORDER_LOOKUP_GRACE:
             _step(job, step="Checking whether Telnyx received the order", lease_until=None)
-            return RESUME_AFTER_SECONDS
+            return RESUME_AFTER_SECONDS, None
+        if order is None:
+            # No order under our reference, yet the POST may have bought the
+            # number (an order listed late, a lookup that missed it): a second
+            # POST must never buy what the account already has, so look there last.
+            owned = numbers_api.owned_find(job.phone_number)
+            if owned is not None:
+                _step(job, step="Found the number among the account's numbers")
+                return None, owned
     if order is None:
         _step(job, step="Placing the order", order_sent_at=timezone.now())  # committed before the POST
         order = numbers_api.order_create(
@@ -219,7 +328,7 @@ def _order_place(job: NumberJob) -> float | None:
             connection_id=settings.TELNYX_CONNECTION_ID,
         )
     _step(job, telnyx_order_id=str(order["id"]), step="Waiting for Telnyx to complete the order")
-    return None
+    return None, None
 
 
 def _order_wait(job: NumberJob) -> dict | None:
@@ -230,7 +339,7 @@ def _order_wait(job: NumberJob) -> dict | None:
         order = numbers_api.order_get(job.telnyx_order_id)
         if order.get("status") != "pending":
             return order
-        if timezone.now() - job.created_at > ORDER_GIVE_UP:
+        if timezone.now() - job.started_at > ORDER_GIVE_UP:
             raise ApplicationError("Telnyx has not completed the order within an hour; check it in the portal.")
         if time.monotonic() + delay > deadline:
             _step(job, step="Waiting for Telnyx to complete the order", lease_until=None)

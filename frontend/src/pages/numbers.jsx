@@ -109,13 +109,14 @@ function SearchPanel({ jobs, onJob }) {
         <label>State / province <input name="administrative_area" size="6" value={form.administrative_area} onInput={set("administrative_area")} /></label>
         <label>Type
           <select name="phone_number_type" value={form.phone_number_type} onChange={set("phone_number_type")}>
-            <option value="">Any</option><option value="local">Local</option><option value="toll_free">Toll-free</option>
+            <option value="">Any</option>
+            {initial.number_types.map(([kind, name]) => <option value={kind}>{name}</option>)}
           </select>
         </label>
         <fieldset class="features">
           <legend>Features</legend>
           {initial.features.map((f) => (
-            <label class="inline"><input type="checkbox" name="features" value={f} checked={form.features.includes(f)} onChange={toggleFeature(f)} /> {f}</label>
+            <label class="inline"><input type="checkbox" name="features" value={f} checked={form.features.includes(f)} onChange={toggleFeature(f)} /> {f.replaceAll("_", " ")}</label>
           ))}
           <label class="inline"><input type="checkbox" name="quickship" checked={form.quickship} onChange={set("quickship")} /> quickship</label>
         </fieldset>
@@ -169,6 +170,13 @@ function JobsPanel({ jobs, onJob }) {
     if (result.ok) onJob(result.data);
     else setError(result.error);
   };
+  // A failed job runs again from where it stopped (an order is looked up, never placed twice).
+  const retry = async (job) => {
+    setError("");
+    const result = await api(`${urls.jobsApi}${job.id}/retry/`, "POST");
+    if (result.ok) onJob(result.data);
+    else setError(result.error);
+  };
   return (
     <section class="card">
       <h2>Orders, imports and releases</h2>
@@ -187,6 +195,7 @@ function JobsPanel({ jobs, onJob }) {
               <td>
                 <span class={`badge job-${job.status}`}>{job.status}</span> <span data-step>{job.step}</span>
                 {job.error && <span class="error"> {job.error}</span>}
+                {job.status === "failed" && <> <button type="button" data-retry onClick={() => retry(job)}>Retry</button></>}
                 {job.kind === "import" && job.status === "done" && (
                   <small class="hint"> {job.details.created || 0} new, {job.details.updated || 0} updated, {job.details.restored || 0} restored, {job.details.invalid || 0} not valid E.164, {job.details.skipped || 0} not active</small>
                 )}
