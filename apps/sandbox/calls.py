@@ -41,6 +41,10 @@ Where Telnyx's docs are silent the sandbox chooses, and says so here:
 * ``playback_stop``, ``gather_stop``, ``record_stop`` and ``leave_queue`` when
   there is nothing to stop answer 200 and do nothing: a timer may have
   ended the thing a moment before the app's command arrived.
+* ``send_dtmf`` plays the tones to the far end of the leg it is sent on
+  (the spec: "DTMF tones will be heard by the other end of the call"), the
+  phone of that leg's caller or callee; they are listed in that leg's
+  ``dtmf_sent`` (so are ``send_digits_on_answer`` digits).
 * ``to`` given as a list dials its first entry only.
 * Time: ``time_scale`` compresses simulated durations (ring, speech, timeouts,
   AMD, max lengths); reported timestamps and durations are wall-clock.
