@@ -143,7 +143,7 @@ class QueueEntryOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = QueueEntry
         fields = ["id", "kind", "status", "priority", "place_at", "entered_at", "caller", "caller_name",
-                  "callback_number", "target_agent", "position"]
+                  "callback_number", "callback_attempts", "not_before", "target_agent", "position"]
 
     def get_position(self, entry) -> int:
         return self.context["positions"][entry.pk]

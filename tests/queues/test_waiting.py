@@ -6,13 +6,16 @@ import pytest
 from django.utils import timezone
 
 from apps.agents.models import Agent
-from apps.calls.models import Call
+from apps.calls.models import Call, CallEvent
 from apps.queues.models import Offer, Queue, QueueEntry
 from apps.queues.services.customer import CALLBACK_GOODBYE, VOICEMAIL_GOODBYE, VOICEMAIL_PROMPT, announcements_due
+from apps.queues.services.dispatch import queue_dispatch_until_settled
 from apps.recordings.models import Voicemail
 from apps.telnyx.client_state import client_state_decode
+from tests.factories import UserFactory
 from tests.queues.conftest import (
     QUEUE_LINE,
+    agent_status,
     available,
     call_of,
     enter,
@@ -157,3 +160,50 @@ def test_a_callback_request_keeps_the_callers_place_and_the_agent_calls_them_bac
                     or Offer.objects.filter(entry__call__call_control_id=later).exists(),
                     message="the next caller to be offered")
     center.sandbox.hangup(later)
+
+
+def test_a_missed_call_back_goes_back_in_line_at_its_place_and_fails_after_three_tries(center, client):
+    pia = make_agent("pia")
+    # A long wrap-up: an agent whose call-back nobody answered has nothing to wrap up, and is free at once.
+    queue = make_queue("Sales", agents=[(1, pia)], max_wait_secs=10, overflow_action=Queue.Overflow.CALLBACK,
+                       wrap_up_secs=600)
+    center.sandbox.set_destinations({sip("pia"): {"answer": "auto", "ring_ms": 200},
+                                     "+15558880007": {"answer": "never"}})
+    ccid = center.sandbox.place_call(from_="+15558880007", to=QUEUE_LINE)["call_control_id"]
+    waited = entry_of(center, ccid, entered_at__isnull=False)
+    request = entry_of(center, ccid, kind=QueueEntry.Kind.CALLBACK)
+    available(pia)
+
+    for attempt in (1, 2, 3):
+        # The agent answers, the caller's phone rings out, and the agent is let go.
+        center.wait_for(lambda r=request: QueueEntry.objects.filter(pk=r.pk, status=QueueEntry.Status.LEFT)
+                        .exclude(leave_reason="callback").first(), timeout=20,
+                        message=f"call-back {attempt} to ring out")
+        agent_status(center, pia, Agent.Status.AVAILABLE)
+        missed = QueueEntry.objects.get(pk=request.pk)
+        assert missed.callback_attempts == attempt
+        if attempt == 3:
+            break
+        assert missed.leave_reason == "callback missed"
+        # Back in line at the same place, and not called again at once.
+        request = QueueEntry.objects.get(call__call_control_id=ccid, kind=QueueEntry.Kind.CALLBACK,
+                                         status=QueueEntry.Status.WAITING)
+        assert (request.place_at, request.priority, request.callback_number) == (
+            waited.place_at, waited.priority, "+15558880007")
+        assert request.not_before > timezone.now() and queue_dispatch_until_settled() == 0
+        # Its time comes: the tick offers it again.
+        QueueEntry.objects.filter(pk=request.pk).update(not_before=timezone.now())
+        assert queue_dispatch_until_settled() == 1
+
+    # After the third miss the request has failed: nobody will call again, and supervisors see it.
+    assert missed.leave_reason == "callback failed"
+    assert not QueueEntry.objects.filter(queue=queue, status__in=QueueEntry.LIVE).exists()
+    legs = center.sandbox.calls(direction="outgoing")
+    assert len([leg for leg in legs if leg["to"] == "+15558880007"]) == 3
+    assert not Offer.objects.filter(agent=pia, answered_at__isnull=False).exclude(
+        end_reason="callback not answered").exists()
+    assert CallEvent.objects.filter(call__call_control_id=ccid, kind="queue.callback.failed").exists()
+    supervisor = UserFactory(username="sue", roles=["supervisor"])
+    client.force_login(supervisor)
+    page = client.get(f"/queues/{queue.pk}/").content.decode()
+    assert "Call-backs that failed" in page and "+15558880007" in page

@@ -39,6 +39,10 @@ VOICEMAIL_GOODBYE = "Thank you. Your message has been saved. Goodbye."
 CALLBACK_GOODBYE = ("All of our agents are still busy. We will call you back at this number when it is your turn: "
                     "you keep your place in line. Goodbye.")
 VOICEMAIL_MAX_SECS = 120
+# A call-back request is tried this many times; a missed one goes back in line, tried again after a pause.
+CALLBACK_ATTEMPTS = 3
+CALLBACK_RETRY_AFTER = timedelta(minutes=2)
+CALLBACK_FAILED = "callback failed"
 SPOKEN = "call.speak.ended"
 # Whatever the caller was hearing (hold audio, an earlier message) is cut, and nothing queued plays after it.
 NOW = "all"
@@ -297,10 +301,43 @@ def callback_leg_event(call: Call, event: WebhookEvent) -> None:
     elif kind == "call.answered" and offer.status != Offer.Status.CONNECTED:
         call_hangup(call=call, key="callback:agent-gone")
     elif kind == "call.hangup":
-        if call.answered_at is None:
-            offer.end_reason = "callback not answered"
-            offer.save(update_fields=["end_reason"])
-            call_log(call=entry.call, kind="queue.callback.no_answer", data={"offer": offer.pk})
+        if call.connected_at is None:  # never put through to the agent: not answered, or the agent was gone
+            if offer.status == Offer.Status.CONNECTED:
+                offer.end_reason = "callback not answered"
+                offer.save(update_fields=["end_reason"])
+            callback_missed(entry=entry, offer=offer)
         if offer.status == Offer.Status.CONNECTED:
             offer_hangup_leg(offer, "callback-ended")
+
+
+def callback_missed(*, entry: QueueEntry, offer: Offer) -> QueueEntry | None:
+    """The call-back did not reach the caller: the request goes back in line at its place, or, after
+    ``CALLBACK_ATTEMPTS`` tries, leaves it as failed (the queue's page lists it for supervisors).
+
+    ``entry`` (locked) is the request the agent took. Returns the entry that waits again, if any.
+    """
+    if entry.kind != QueueEntry.Kind.CALLBACK or entry.leave_reason != "callback":
+        return None  # dealt with already: the dial failed and its leg's hang-up came too, or a replayed webhook
+    attempts = entry.callback_attempts + 1
+    data = {"offer": offer.pk, "entry": entry.pk, "attempt": attempts, "number": entry.callback_number}
+    call_log(call=entry.call, kind="queue.callback.no_answer", data=data)
+    entry.callback_attempts = attempts
+    if attempts >= CALLBACK_ATTEMPTS:
+        entry.leave_reason = CALLBACK_FAILED
+        entry.save(update_fields=["callback_attempts", "leave_reason"])
+        call_log(call=entry.call, kind="queue.callback.failed", data=data)
+        queue_publish_on_commit(entry.queue_id)
+        return None
+    entry.leave_reason = "callback missed"
+    entry.save(update_fields=["callback_attempts", "leave_reason"])
+    now = timezone.now()
+    again = QueueEntry.objects.create(
+        call=entry.call, queue=entry.queue, kind=QueueEntry.Kind.CALLBACK, priority=entry.priority,
+        place_at=entry.place_at, callback_number=entry.callback_number, entered_at=now,
+        callback_attempts=attempts, not_before=now + CALLBACK_RETRY_AFTER,
+    )
+    call_log(call=entry.call, kind="queue.callback.requeued",
+             data={"entry": again.pk, "attempt": attempts + 1, "not_before": again.not_before.isoformat()})
+    queue_publish_on_commit(entry.queue_id)
+    return again
 
