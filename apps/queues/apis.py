@@ -344,7 +344,7 @@ class OfferMuteApi(APIView):
 
 
 class OfferDtmfApi(APIView):
-    """Send keys (0-9, *, #, A-D) from your leg."""
+    """Press keys (0-9, *, #, A-D) to the party you are talking to: the caller, or whoever you consult in a warm transfer."""
 
     permission_classes = [IsAgentRole]
 
