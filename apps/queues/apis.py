@@ -344,7 +344,7 @@ class OfferMuteApi(APIView):
 
 
 class OfferDtmfApi(APIView):
-    """Press keys (0-9, *, #, A-D) to the party you are talking to: the caller, or whoever you consult in a warm transfer."""
+    """Press keys (0-9, *, #, A-D) to the party you talk to: the caller, or whoever you consult (warm transfer)."""
 
     permission_classes = [IsAgentRole]
 

@@ -184,7 +184,8 @@ def test_a_warm_transfer_to_a_number_can_be_cancelled(center, client):
     # While consulting, the agent's keys drive the number's menu; the held caller hears none.
     center.wait_for(lambda: Transfer.objects.filter(status=Transfer.Status.CONSULTING).exists())
     post(client, offer, "dtmf", {"digits": "3"})
-    center.wait_for(lambda: keys_heard(center, outside["call_control_id"]) == ["3"], message="the number to get the key")
+    center.wait_for(lambda: keys_heard(center, outside["call_control_id"]) == ["3"],
+                    message="the number to get the key")
     assert keys_heard(center, ccid) == [] and keys_heard(center, offer.agent_call_control_id) == []
     post(client, offer, "transfer/cancel")
     center.sandbox.wait_for_event(outside["call_control_id"], "call.hangup")
