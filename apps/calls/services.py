@@ -297,8 +297,13 @@ def call_speak(
     language: str | None = None,
     client_state: dict | None = None,
     key: str | None = None,
+    stop: str | None = None,
 ) -> TelnyxCommand | None:
+    """Speak on the call. Telnyx queues audio sent while other audio plays; ``stop``
+    ("current" or "all") cuts what plays first, so the text is heard now."""
     body = speak_body(text=text, voice=voice, language=language)
+    if stop:
+        body["stop"] = stop
     return call_command(call=call, action="speak", body=body, client_state=client_state, key=key)
 
 

@@ -143,7 +143,7 @@ class QueueEntryOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = QueueEntry
         fields = ["id", "kind", "status", "priority", "place_at", "entered_at", "caller", "caller_name",
-                  "callback_number", "target_agent", "position"]
+                  "callback_number", "callback_attempts", "not_before", "target_agent", "position"]
 
     def get_position(self, entry) -> int:
         return self.context["positions"][entry.pk]
@@ -344,7 +344,7 @@ class OfferMuteApi(APIView):
 
 
 class OfferDtmfApi(APIView):
-    """Send keys (0-9, *, #, A-D) from your leg."""
+    """Press keys (0-9, *, #, A-D) to the party you talk to: the caller, or whoever you consult (warm transfer)."""
 
     permission_classes = [IsAgentRole]
 

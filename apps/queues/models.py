@@ -11,6 +11,7 @@ and notes) is kept on the offer.
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Queue(models.Model):
@@ -125,6 +126,10 @@ class QueueEntry(models.Model):
     whatever order they arrive in: once an entry has left it never waits again.
     A *callback* entry stands for a caller who asked to be called back: it
     waits in the same line, at the place the caller had, with no live call.
+    If the caller misses the call-back, a new entry takes the same place
+    (tried again a little later), until the request has failed
+    ``callback_attempts`` times; its last entry then leaves as
+    "callback failed".
     """
 
     class Status(models.TextChoices):
@@ -149,6 +154,12 @@ class QueueEntry(models.Model):
         help_text="Only this agent may take it (a transfer to an agent).",
     )
     callback_number = models.CharField(max_length=255, blank=True)
+    callback_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Call-backs of this request the caller did not take (a missed one puts it back in line).",
+    )
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Not offered to agents before this time (a missed call-back is tried later).",
+    )
     entered_at = models.DateTimeField(null=True, blank=True, help_text="When Telnyx put the call in the queue.")
     dequeued_at = models.DateTimeField(null=True, blank=True, help_text="When Telnyx took it out of the queue.")
     left_at = models.DateTimeField(null=True, blank=True)
@@ -178,7 +189,9 @@ class QueueEntry(models.Model):
 
     @property
     def ready(self) -> bool:
-        """Whether the dispatcher may offer it (a call must be in Telnyx's queue first)."""
+        """Whether the dispatcher may offer it (a call must be in Telnyx's queue first; a missed call-back waits)."""
+        if self.not_before is not None and self.not_before > timezone.now():
+            return False
         return self.status == self.Status.WAITING and (self.kind == self.Kind.CALLBACK or self.entered_at is not None)
 
 

@@ -29,6 +29,18 @@ def queue_line(queue: Queue) -> QuerySet[QueueEntry]:
     )
 
 
+def queue_failed_callbacks(queue: Queue, *, days: int = 1) -> QuerySet[QueueEntry]:
+    """Call-back requests of the last ``days`` that failed (the caller missed every call-back), newest first."""
+    from apps.queues.services.customer import CALLBACK_FAILED
+
+    return (
+        QueueEntry.objects.filter(queue=queue, kind=QueueEntry.Kind.CALLBACK, leave_reason=CALLBACK_FAILED,
+                                  left_at__gte=timezone.now() - timedelta(days=days))
+        .select_related("call", "agent__user")
+        .order_by("-left_at")
+    )
+
+
 def entry_position(entry: QueueEntry) -> int:
     """1 for the caller served next. Callers ahead: higher priority, or same priority and an earlier place."""
     ahead = QueueEntry.objects.filter(queue_id=entry.queue_id, status__in=QueueEntry.LIVE).filter(

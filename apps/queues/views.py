@@ -47,7 +47,9 @@ def queue_page(request, queue_id: int | None = None):
                 messages.success(request, f"Queue {saved.name} saved.")
                 return redirect("queues-page")
     line = list(selectors.queue_line(queue)) if queue else []
+    failed_callbacks = list(selectors.queue_failed_callbacks(queue)) if queue else []
     return render(request, "queues/queue.html", {"queue": queue, "form": form, "can_edit": can_edit, "line": line,
+                                                 "failed_callbacks": failed_callbacks,
                                                  "stats": selectors.queue_stats(queue) if queue else None})
 
 

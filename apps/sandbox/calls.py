@@ -14,10 +14,25 @@ Where Telnyx's docs are silent the sandbox chooses, and says so here:
 * ``hangup_source``: the far end hanging up is ``caller`` on an incoming leg
   and ``callee`` on an outgoing one; the app hanging up is the other side.
   Ring timeouts and time limits are ``unknown``.
-* A new speak/playback/gather stops what the leg was hearing (the "ended"
-  event of the old one is sent first). A stopped speak's ``call.speak.ended``
-  carries no ``status`` (the spec's enum has no value for it); a stopped
-  playback's has ``cancelled``, a hang-up ``call_hangup``.
+* Speak and playback share one line of audio per leg, as the spec says:
+  "if multiple speak text (play audio) commands are issued consecutively,
+  the audio files will be placed in a queue awaiting playback". A speak or
+  playback sent while something plays waits its turn; behind an endless
+  ``loop`` it never plays. Their ``stop`` field clears the way first:
+  ``current`` stops what plays (the next in line starts), ``all`` also drops
+  what was waiting. ``playback_stop`` stops what plays, speak or playback
+  (``stop: all``, the default, also drops the waiting ones; ``current``
+  lets the next one start). Waiting audio sends no events until it starts;
+  its events carry the client_state of the command that sent it. A
+  stopped speak's ``call.speak.ended`` carries no ``status`` (the spec's
+  enum has no value for it); a stopped playback's has ``cancelled``, a
+  hang-up ``call_hangup``. ``overlay`` mixing is not modelled: an overlay
+  playback waits in line like any other.
+* Gathers (the docs are silent on how they meet other audio): a gather
+  stops what the leg was hearing and drops what was waiting (the "ended"
+  event of the old audio is sent first); a speak or playback sent during a
+  gather waits until the gather ends. Bridging, transferring, joining a
+  conference and hanging up stop the audio and drop what was waiting.
 * Gathers: ``maximum_tries`` replays the prompt after a timeout, and after
   invalid input (with ``invalid_payload``/``invalid_audio_url`` when given).
   Each prompt play consumes the next ``dtmf_script`` entry of the caller,
@@ -26,6 +41,10 @@ Where Telnyx's docs are silent the sandbox chooses, and says so here:
 * ``playback_stop``, ``gather_stop``, ``record_stop`` and ``leave_queue`` when
   there is nothing to stop answer 200 and do nothing: a timer may have
   ended the thing a moment before the app's command arrived.
+* ``send_dtmf`` plays the tones to the far end of the leg it is sent on
+  (the spec: "DTMF tones will be heard by the other end of the call"), the
+  phone of that leg's caller or callee; they are listed in that leg's
+  ``dtmf_sent`` (so are ``send_digits_on_answer`` digits).
 * ``to`` given as a list dials its first entry only.
 * Time: ``time_scale`` compresses simulated durations (ring, speech, timeouts,
   AMD, max lengths); reported timestamps and durations are wall-clock.
@@ -438,7 +457,7 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
             "voice": body["voice"],
             "language": body.get("language"),
         }
-        self.start_media(leg, item, self._loops(body.get("loop")))
+        self.queue_media(leg, item, self._loops(body.get("loop")), stop=self._stop(body))
         return ok()
 
     def playback_start(self, leg: Leg, body: dict) -> tuple[int, dict]:
@@ -456,12 +475,21 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
         }
         if body.get("media_name"):
             item["media_name"] = body["media_name"]
-        self.start_media(leg, item, self._loops(body.get("loop")))
+        self.queue_media(leg, item, self._loops(body.get("loop")), stop=self._stop(body))
         return ok()
 
     def playback_stop(self, leg: Leg, body: dict) -> tuple[int, dict]:
-        self.stop_media(leg, status="cancelled")
+        if body.get("overlay"):
+            return ok()  # overlay audio is not modelled: there is none to stop
+        self.stop_media(leg, status="cancelled", clear=self._stop(body, default="all") == "all")
         return ok()
+
+    @staticmethod
+    def _stop(body: dict, default: str | None = None) -> str | None:
+        stop = body.get("stop", default)
+        if stop not in (None, "current", "all"):
+            raise errors.invalid_parameter("stop must be 'current' or 'all'", pointer="/stop")
+        return stop
 
     @staticmethod
     def _loops(loop: Any) -> int | None:
@@ -476,14 +504,26 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
                 "loop must be an integer or 'infinity'", pointer="/loop"
             ) from None
 
-    def start_media(self, leg: Leg, item: dict, loops: int | None) -> None:
-        self.stop_media(leg, status="cancelled")
-        if leg.gather is not None:
-            self.finish_gather(leg, "cancelled")
+    def queue_media(self, leg: Leg, item: dict, loops: int | None, *, stop: str | None) -> None:
+        """Put a speak or playback in the leg's line of audio; it starts when its turn comes."""
+        if stop == "all":
+            leg.media_queue.clear()
+        leg.media_queue.append({"item": item, "loops": loops, "client_state": leg.client_state})
+        if stop and leg.media is not None and not leg.media.get("gather"):
+            self.stop_media(leg, status="cancelled", clear=False)  # the next in line starts
+        else:
+            self._play_next(leg)
+
+    def _play_next(self, leg: Leg) -> None:
+        """Start the first waiting audio if nothing plays and no gather runs."""
+        if not leg.alive or leg.media is not None or leg.gather is not None or not leg.media_queue:
+            return
+        waiting = leg.media_queue.pop(0)
+        item, loops = waiting["item"], waiting["loops"]
         leg.media = {**item, "loops": loops, "started_at": iso(utcnow())}
-        leg.media_client_state = leg.client_state
+        leg.media_client_state = waiting["client_state"]
         started, _ = self._media_events(item)
-        self.e.emit_leg(leg, started, self._media_fields(item))
+        self.e.emit_leg(leg, started, self._media_fields(item), client_state=waiting["client_state"])
         leg.media_task = self.e.spawn(self._play(leg, item, loops), owner=leg)
 
     async def _play(self, leg: Leg, item: dict, loops: int | None) -> None:
@@ -493,7 +533,11 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
         await self.e.sleep(once * loops)
         self._media_done(leg, "completed")
 
-    def stop_media(self, leg: Leg, status: str) -> None:
+    def stop_media(self, leg: Leg, status: str, *, clear: bool = True) -> None:
+        """Stop the audio playing (not a gather's prompt); ``clear`` drops what waits too,
+        else the next in line starts."""
+        if clear:
+            leg.media_queue.clear()
         if leg.media is None or leg.media.get("gather"):
             return
         self.e.cancel(leg.media_task)
@@ -508,6 +552,7 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
         if item["kind"] == "audio" or status != "cancelled":
             extra["status"] = status
         self.e.emit_leg(leg, ended, extra, client_state=leg.media_client_state)
+        self._play_next(leg)
 
     @staticmethod
     def _media_events(item: dict) -> tuple[str, str]:
@@ -688,6 +733,7 @@ class Calls(QueueCommands, RecordingCommands, AnsweringMachineDetection):
             {"digits": gather.collected, "status": status},
             client_state=gather.client_state,
         )
+        self._play_next(leg)  # audio sent during the gather waited for it
 
     def gather_stop(self, leg: Leg, body: dict) -> tuple[int, dict]:
         if leg.gather is not None:

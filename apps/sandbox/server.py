@@ -538,6 +538,7 @@ class _Control:
             "webhook_url": leg.webhook_url,
             "hearing": {
                 "media": leg.media,
+                "waiting_media": [{**w["item"], "loops": w["loops"]} for w in leg.media_queue],
                 "parties": parties,
                 "conference_media": conference.media
                 if conference

@@ -170,6 +170,7 @@ class Leg:
     media: dict | None = None
     media_task: asyncio.Task | None = None
     media_client_state: str | None = None
+    media_queue: list[dict] = field(default_factory=list)  # speak/playback waiting their turn
     gather: Gather | None = None
     queue_name: str | None = None
     enqueued_at: datetime | None = None

@@ -10,6 +10,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from apps.agents.models import Agent, AgentSkill, Skill
+from apps.agents.services import agent_set_status
 from apps.calls.models import Call
 from apps.queues.models import Offer, Queue, QueueEntry
 from apps.queues.services.dispatch import queue_dispatch, queue_dispatch_until_settled
@@ -112,6 +113,54 @@ def test_an_agent_without_a_phone_is_never_rung(telnyx_api):
     Agent.objects.filter(pk=nophone.pk).update(status=Agent.Status.AVAILABLE)
     waiting(queue)
     assert queue_dispatch().offers == 0
+
+
+def test_a_missed_call_back_keeps_its_place_but_is_not_tried_again_before_its_time(telnyx_api):
+    agent = make_agent("kim")
+    queue = make_queue("Sales", agents=[(1, agent)], line=None)
+    [callback] = waiting(queue, kind=QueueEntry.Kind.CALLBACK, callback_number="+15553339999", ago=60,
+                         not_before=timezone.now() + timedelta(minutes=2))
+    [later] = waiting(queue)
+    available(agent)
+    # The call-back is first in line, but its retry time has not come: the caller behind it goes first.
+    assert list(QueueEntry.objects.filter(queue=queue).order_by("-priority", "place_at")) == [callback, later]
+    assert Offer.objects.get(agent=agent).entry == later
+
+    Offer.objects.filter(agent=agent).update(status=Offer.Status.ENDED)
+    Agent.objects.filter(pk=agent.pk).update(status=Agent.Status.AVAILABLE)
+    assert queue_dispatch().offers == 0
+    QueueEntry.objects.filter(pk=callback.pk).update(not_before=timezone.now())
+    assert queue_dispatch().offers == 1
+    assert Offer.objects.get(entry=callback).agent == agent
+
+
+def test_a_call_back_that_cannot_be_dialled_goes_back_in_line_and_frees_the_agent(telnyx_api):
+    from apps.telnyx.services import command_create
+
+    agent = make_agent("lee")
+    queue = make_queue("Sales", agents=[(1, agent)], line=None, wrap_up_secs=600)
+    for status in (Agent.Status.AVAILABLE, Agent.Status.RINGING, Agent.Status.ON_CALL):
+        agent.refresh_from_db()
+        agent_set_status(agent=agent, status=status)
+    # The agent has answered a call-back request: it left the line, and their leg waits in the conference.
+    [request] = waiting(queue, kind=QueueEntry.Kind.CALLBACK, callback_number="+15553339999", ago=60)
+    QueueEntry.objects.filter(pk=request.pk).update(status=QueueEntry.Status.LEFT, leave_reason="callback",
+                                                    answered_at=timezone.now(), agent=agent)
+    agent_leg = CallFactory(status=Call.Status.ANSWERED, direction=Call.Direction.OUTBOUND)
+    offer = Offer.objects.create(entry=request, agent=agent, status=Offer.Status.CONNECTED, dial_to=agent.sip_uri,
+                                 agent_call=agent_leg, agent_call_control_id=agent_leg.call_control_id,
+                                 answered_at=timezone.now(), conference_name="offer-x")
+
+    # Telnyx refuses the dial of the caller's number.
+    telnyx_api.respond(422, {"errors": [{"code": "10015", "title": "Invalid parameter", "detail": "bad to"}]})
+    command_create(action="dial", body={"to": "+15553339999", "from": "+13125550100", "connection_id": "c"},
+                   key=f"offer:{offer.pk}:callback-dial")
+
+    again = QueueEntry.objects.get(queue=queue, status=QueueEntry.Status.WAITING)
+    assert (again.kind, again.place_at, again.callback_attempts) == (QueueEntry.Kind.CALLBACK, request.place_at, 1)
+    assert QueueEntry.objects.get(pk=request.pk).leave_reason == "callback missed"
+    assert telnyx_api.requests[-1]["path"] == f"/v2/calls/{agent_leg.call_control_id}/actions/hangup"
+    assert Offer.objects.get(pk=offer.pk).end_reason == "callback dial failed"
 
 
 def test_concurrent_dispatchers_never_give_an_agent_two_callers_nor_a_caller_two_agents(telnyx_api):

@@ -48,6 +48,11 @@ def connected(center, client, name="quinn", **queue_settings):
     return agent, queue, ccid, offer
 
 
+def keys_heard(center, ccid) -> list[str]:
+    """Keys Telnyx played to the phone at the far end of a leg (send_dtmf on that leg)."""
+    return [d["digits"] for d in center.sandbox.call(ccid)["dtmf_sent"]]
+
+
 def post(client, offer, action, body=None, status=200):
     response = client.post(f"/api/offers/{offer.pk}/{action}/", body or {}, content_type="application/json")
     assert response.status_code == status, response.content
@@ -69,9 +74,10 @@ def test_hold_mute_and_keys_act_on_the_call(center, client):
     assert participants(center, offer)[ccid]["hears"] == []
     post(client, offer, "mute", {"on": False})
 
+    # The agent's keys reach the caller's side (a company's menu calling in), not the agent's own phone.
     post(client, offer, "dtmf", {"digits": "12#"})
-    center.wait_for(lambda: [d["digits"] for d in center.sandbox.call(agent_leg)["dtmf_sent"]] == ["12#"],
-                    message="the keys to be sent")
+    center.wait_for(lambda: keys_heard(center, ccid) == ["12#"], message="the caller's side to hear the keys")
+    assert keys_heard(center, agent_leg) == []
     post(client, offer, "dtmf", {"digits": "hello"}, status=400)
     center.sandbox.hangup(ccid)
 
@@ -151,6 +157,9 @@ def test_a_warm_transfer_to_an_agent_consults_then_hands_the_caller_over(center,
     center.wait_for(lambda: Transfer.objects.filter(status=Transfer.Status.CONSULTING).exists())
     center.wait_for(lambda: consult.agent_call_control_id in participants(center, offer), message="uma joins")
     assert participants(center, offer)[consult.agent_call_control_id]["hears"] == [offer.agent_call_control_id]
+    post(client, offer, "dtmf", {"digits": "9"})  # while consulting, keys go to the colleague being consulted
+    center.wait_for(lambda: keys_heard(center, consult.agent_call_control_id) == ["9"], message="uma to get the key")
+    assert keys_heard(center, ccid) == []
 
     post(client, offer, "transfer/complete")
     center.wait_for(lambda: set(participants(center, offer)) == {ccid, consult.agent_call_control_id},
@@ -172,6 +181,12 @@ def test_a_warm_transfer_to_a_number_can_be_cancelled(center, client):
     post(client, offer, "transfer", {"mode": "warm", "target": "number", "to": OUTSIDE})
     outside = center.sandbox.wait_for_call(lambda c: c["to"] == OUTSIDE and c["conference"], direction="outgoing")
     assert participants(center, offer)[ccid]["on_hold"]
+    # While consulting, the agent's keys drive the number's menu; the held caller hears none.
+    center.wait_for(lambda: Transfer.objects.filter(status=Transfer.Status.CONSULTING).exists())
+    post(client, offer, "dtmf", {"digits": "3"})
+    center.wait_for(lambda: keys_heard(center, outside["call_control_id"]) == ["3"],
+                    message="the number to get the key")
+    assert keys_heard(center, ccid) == [] and keys_heard(center, offer.agent_call_control_id) == []
     post(client, offer, "transfer/cancel")
     center.sandbox.wait_for_event(outside["call_control_id"], "call.hangup")
     center.wait_for(lambda: not participants(center, offer)[ccid]["on_hold"], message="the caller back with the agent")

@@ -210,22 +210,117 @@ def test_speak_sends_started_then_ended(control, api, inbound_call):
     assert event_types(control, ccid)[-2:] == ["call.speak.started", "call.speak.ended"]
 
 
-def test_a_new_speak_stops_what_the_leg_was_hearing(control, api, inbound_call):
-    ccid = inbound_call()
-    api.post(
-        f"/calls/{ccid}/actions/playback_start",
-        json={"audio_url": "https://example.com/hold.mp3", "loop": "infinity"},
-    )
-    assert control.call(ccid)["hearing"]["media"]["kind"] == "audio"
-    api.post(
-        f"/calls/{ccid}/actions/speak", json={"payload": "An agent is coming", "voice": "female"}
-    )
+HOLD = {"audio_url": "https://example.com/hold.mp3", "loop": "infinity"}
 
-    types = event_types(control, ccid)
-    assert types[-3:] == ["call.playback.started", "call.playback.ended", "call.speak.started"]
-    stopped = control.events(call_control_id=ccid, event_type="call.playback.ended")[0]
-    assert stopped["payload"]["status"] == "cancelled"
+
+def _speak(api, ccid, text, **extra):
+    body = {"payload": text, "voice": "female", **extra}
+    assert api.post(f"/calls/{ccid}/actions/speak", json=body).status_code == 200
+
+
+def test_a_speak_sent_during_endless_hold_audio_waits_behind_it(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/playback_start", json=HOLD)
+    _speak(api, ccid, "You are number 2 in line")
+
+    time.sleep(0.4)  # many times the speech's length (x0.05)
+    hearing = control.call(ccid)["hearing"]
+    assert hearing["media"]["url"] == HOLD["audio_url"]
+    assert [m["text"] for m in hearing["waiting_media"]] == ["You are number 2 in line"]
+    assert "call.speak.started" not in event_types(control, ccid)
+
+    # Stopping the current audio only lets the next one in line play.
+    api.post(f"/calls/{ccid}/actions/playback_stop", json={"stop": "current"})
+    wait_event(control, ccid, "call.speak.ended")
+    assert event_types(control, ccid)[-4:] == [
+        "call.playback.started", "call.playback.ended", "call.speak.started", "call.speak.ended"]
+    assert control.events(call_control_id=ccid, event_type="call.playback.ended")[0]["payload"]["status"] == "cancelled"
+
+
+def test_a_speak_with_stop_all_cuts_the_hold_audio_and_drops_what_waited(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/playback_start", json=HOLD)
+    _speak(api, ccid, "Never heard")
+    _speak(api, ccid, "An agent is coming", stop="all")
+
     assert control.call(ccid)["hearing"]["media"]["text"] == "An agent is coming"
+    wait_event(control, ccid, "call.speak.ended")
+    time.sleep(0.3)
+    assert event_types(control, ccid)[-4:] == [
+        "call.playback.started", "call.playback.ended", "call.speak.started", "call.speak.ended"]
+    assert control.call(ccid)["hearing"]["media"] is None
+
+
+def test_a_speak_with_stop_current_plays_after_what_was_already_waiting(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/playback_start", json=HOLD)
+    _speak(api, ccid, "First", client_state="Zmlyc3Q=")
+    _speak(api, ccid, "Second", stop="current", client_state="c2Vjb25k")
+
+    control.wait_for(lambda: len(control.events(call_control_id=ccid, event_type="call.speak.ended")) == 2)
+    spoken = [(e["event_type"], e["payload"]["client_state"])
+              for e in control.events(call_control_id=ccid) if e["event_type"].startswith("call.speak")]
+    # Each waiting speak's events carry the client_state of the command that sent it.
+    assert spoken == [("call.speak.started", "Zmlyc3Q="), ("call.speak.ended", "Zmlyc3Q="),
+                      ("call.speak.started", "c2Vjb25k"), ("call.speak.ended", "c2Vjb25k")]
+
+
+def test_consecutive_speaks_play_one_after_the_other(control, api, inbound_call):
+    ccid = inbound_call()
+    _speak(api, ccid, "One")
+    _speak(api, ccid, "Two")
+
+    control.wait_for(lambda: len(control.events(call_control_id=ccid, event_type="call.speak.ended")) == 2)
+    assert event_types(control, ccid)[-4:] == [
+        "call.speak.started", "call.speak.ended", "call.speak.started", "call.speak.ended"]
+    assert all(e["payload"]["status"] == "completed"
+               for e in control.events(call_control_id=ccid, event_type="call.speak.ended"))
+
+
+def test_playback_stop_drops_the_audio_waiting_behind_by_default(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/playback_start", json=HOLD)
+    _speak(api, ccid, "Never heard")
+    api.post(f"/calls/{ccid}/actions/playback_stop", json={})
+
+    assert wait_event(control, ccid, "call.playback.ended")["payload"]["status"] == "cancelled"
+    time.sleep(0.3)
+    assert "call.speak.started" not in event_types(control, ccid)
+    hearing = control.call(ccid)["hearing"]
+    assert (hearing["media"], hearing["waiting_media"]) == (None, [])
+
+
+def test_a_stop_field_other_than_current_or_all_is_refused(control, api, inbound_call):
+    ccid = inbound_call()
+    response = api.post(f"/calls/{ccid}/actions/speak", json={"payload": "Hi", "voice": "female", "stop": "some"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["source"] == {"pointer": "/stop"}
+
+
+def test_a_speak_sent_during_a_gather_plays_once_the_gather_ends(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/gather_using_speak", json={"payload": "Press 1", "voice": "female"})
+    _speak(api, ccid, "One moment")
+    time.sleep(0.3)
+    assert "call.speak.started" not in event_types(control, ccid)
+
+    api.post(f"/calls/{ccid}/actions/gather_stop", json={})
+    wait_event(control, ccid, "call.speak.ended")
+    types = event_types(control, ccid)
+    assert types.index("call.gather.ended") < types.index("call.speak.started")
+
+
+def test_a_gather_stops_the_audio_playing_and_drops_what_waited(control, api, inbound_call):
+    ccid = inbound_call()
+    api.post(f"/calls/{ccid}/actions/playback_start", json=HOLD)
+    _speak(api, ccid, "Never heard")
+    api.post(f"/calls/{ccid}/actions/gather_using_speak", json={"payload": "Press 1", "voice": "female"})
+
+    assert wait_event(control, ccid, "call.playback.ended")["payload"]["status"] == "cancelled"
+    api.post(f"/calls/{ccid}/actions/gather_stop", json={})
+    wait_event(control, ccid, "call.gather.ended")
+    time.sleep(0.3)
+    assert "call.speak.started" not in event_types(control, ccid)
 
 
 def test_an_endless_playback_plays_until_stopped(control, api, inbound_call):

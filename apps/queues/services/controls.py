@@ -1,8 +1,11 @@
 """What an agent does on a connected call from the workspace: hold, mute, keys, hang up.
 
 Hold and mute act on the offer's conference (hold the caller; mute the
-agent), so they work the same whatever the agent's phone is. Keys are sent
-from the agent's leg, as if pressed on their phone.
+agent), so they work the same whatever the agent's phone is. Keys go to
+whoever the agent is talking to: Telnyx's send_dtmf plays the tones to the
+far end of the leg it is sent on, so they are sent on the caller's leg (or,
+while a warm transfer's consult is on, the consulted party's leg), never the
+agent's, whose own phone would be the one to hear them.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ import re
 
 from django.db import transaction
 
+from apps.calls.models import Call
 from apps.calls.services import call_log
 from apps.core.exceptions import ApplicationError
-from apps.queues.models import Offer
+from apps.queues.models import Offer, Transfer
 from apps.queues.realtime import offer_publish
 from apps.queues.services.offers import offer_hangup_leg
-from apps.queues.services.transfers import _connected, _hold
+from apps.queues.services.transfers import _connected, _hold, _live_transfer
 from apps.telnyx.services import command_create
 
 DTMF = re.compile(r"^[0-9A-D*#wW]{1,32}$")
@@ -54,12 +58,24 @@ def offer_mute(*, offer: Offer, user, on: bool) -> Offer:
 
 @transaction.atomic
 def offer_send_dtmf(*, offer: Offer, user, digits: str) -> Offer:
-    """Send keys from the agent's leg (an IVR at the other end hears them)."""
+    """Press keys for the agent to the party they are talking to (say, a company's menu that called in)."""
     customer, _, offer = _connected(offer.pk, user)
     if not DTMF.match(digits or ""):
         raise ApplicationError("Keys are 0-9, *, #, A-D (w and W pause).", {"field": "digits"})
-    command_create(action="send_dtmf", body={"digits": digits}, call_control_id=offer.agent_call_control_id)
+    command_create(action="send_dtmf", body={"digits": digits}, call_control_id=_far_party(offer, customer))
     return offer
+
+
+def _far_party(offer: Offer, customer) -> str:
+    """The leg whose far end the agent talks to: the consulted party during a warm transfer, else the caller."""
+    transfer = _live_transfer(offer)
+    if transfer is not None and transfer.status == Transfer.Status.CONSULTING:
+        if transfer.consult_call is not None and transfer.consult_call.status != Call.Status.ENDED:
+            return transfer.consult_call.call_control_id
+        consult = transfer.consult_offer
+        if consult is not None and consult.agent_call_control_id:
+            return consult.agent_call_control_id
+    return customer.call_control_id
 
 
 @transaction.atomic

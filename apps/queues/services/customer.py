@@ -3,6 +3,14 @@
 Every command sent to a queued caller carries ``caller_state(entry,
 phase=...)``; ``call.flow_state["phase"]`` says what the caller is hearing
 now, so a late "speak ended" of an older phase moves nothing.
+
+Telnyx plays a leg's speak and playback commands one after the other: one
+sent while the hold audio loops would wait behind a loop that never ends.
+So everything the caller must hear now (hold audio, announcements, the
+voicemail prompt, the call-back goodbye) is sent with ``stop: "all"``,
+which cuts what plays and drops what waits. Only a ``call.speak.ended``
+ends a spoken phase: the ``call.playback.ended`` of the hold audio it cut
+does not.
 """
 
 from __future__ import annotations
@@ -31,7 +39,13 @@ VOICEMAIL_GOODBYE = "Thank you. Your message has been saved. Goodbye."
 CALLBACK_GOODBYE = ("All of our agents are still busy. We will call you back at this number when it is your turn: "
                     "you keep your place in line. Goodbye.")
 VOICEMAIL_MAX_SECS = 120
-MEDIA_ENDED = ("call.speak.ended", "call.playback.ended")
+# A call-back request is tried this many times; a missed one goes back in line, tried again after a pause.
+CALLBACK_ATTEMPTS = 3
+CALLBACK_RETRY_AFTER = timedelta(minutes=2)
+CALLBACK_FAILED = "callback failed"
+SPOKEN = "call.speak.ended"
+# Whatever the caller was hearing (hold audio, an earlier message) is cut, and nothing queued plays after it.
+NOW = "all"
 
 
 def customer_event(call: Call, event: WebhookEvent) -> None:
@@ -128,10 +142,12 @@ def entry_hold_start(*, entry: QueueEntry, call: Call, again: int = 0) -> None:
     key = f"queue:{entry.pk}:hold:{again}"
     state = caller_state(entry, phase="hold")
     if queue.hold_audio_url:
-        call_command(call=call, action="playback_start", body={"audio_url": queue.hold_audio_url, "loop": "infinity"},
+        # A caller coming from another queue may still hear its hold audio: this replaces it.
+        call_command(call=call, action="playback_start",
+                     body={"audio_url": queue.hold_audio_url, "loop": "infinity", "stop": NOW},
                      client_state=state, key=key)
     elif queue.hold_text and not again:
-        call_speak(call=call, text=queue.hold_text, client_state=state, key=key)
+        call_speak(call=call, text=queue.hold_text, client_state=state, key=key, stop=NOW)
     _set_phase(call, entry, "hold")
 
 
@@ -139,6 +155,8 @@ def entry_announce(*, entry: QueueEntry, call: Call) -> bool:
     """Tell a waiting caller their place in line and about how long they may wait."""
     if entry.status != QueueEntry.Status.WAITING or call.status != Call.Status.ANSWERED:
         return False
+    if call.flow_state.get("phase") == "announce" and call.flow_state.get("entry") == entry.pk:
+        return False  # the last one is still being spoken: the next tick announces after it
     position = entry_position(entry)
     minutes = max(1, round(estimated_wait_secs(entry) / 60))
     text = (f"You are number {position} in line. Your estimated wait is about {minutes} "
@@ -147,7 +165,7 @@ def entry_announce(*, entry: QueueEntry, call: Call) -> bool:
     entry.next_announcement_at = timezone.now() + timedelta(seconds=entry.queue.announce_every_secs)
     entry.save(update_fields=["announcements", "next_announcement_at"])
     call_speak(call=call, text=text, client_state=caller_state(entry, phase="announce"),
-               key=f"queue:{entry.pk}:announce:{entry.announcements}")
+               key=f"queue:{entry.pk}:announce:{entry.announcements}", stop=NOW)
     _set_phase(call, entry, "announce")
     return True
 
@@ -200,7 +218,7 @@ def callback_request(*, entry: QueueEntry, call: Call) -> QueueEntry:
     _no_agent(call)
     call_log(call=call, kind="queue.callback", data={"entry": callback.pk, "number": call.from_number})
     call_speak(call=call, text=CALLBACK_GOODBYE, client_state=caller_state(entry, phase="callback_bye"),
-               key=f"queue:{entry.pk}:callback-bye")
+               key=f"queue:{entry.pk}:callback-bye", stop=NOW)
     _set_phase(call, entry, "callback_bye")
     queue_publish_on_commit(entry.queue_id)
     dispatch_wake()
@@ -212,7 +230,7 @@ def _voicemail_start(entry: QueueEntry, call: Call) -> None:
     _no_agent(call)
     box = voicemail_box_for(queue=entry.queue)
     call_speak(call=call, text=VOICEMAIL_PROMPT, client_state=caller_state(entry, phase="vm_prompt"),
-               key=f"queue:{entry.pk}:vm-prompt")
+               key=f"queue:{entry.pk}:vm-prompt", stop=NOW)
     _set_phase(call, entry, "vm_prompt", box=box.pk)
 
 
@@ -232,10 +250,10 @@ def _phase_event(call: Call, entry: QueueEntry, event: WebhookEvent) -> None:
         return  # a late event of something the caller no longer hears
     kind = event.event_type
     recording = {"recording": "voicemail", "box": call.flow_state.get("box")}
-    if phase == "announce" and kind in MEDIA_ENDED:
-        if entry.status == QueueEntry.Status.WAITING:
+    if phase == "announce" and kind == SPOKEN:
+        if entry.status in QueueEntry.LIVE:  # still in line (an agent's phone may be ringing for them)
             entry_hold_start(entry=entry, call=call, again=entry.announcements)
-    elif phase == "vm_prompt" and kind in MEDIA_ENDED:
+    elif phase == "vm_prompt" and kind == SPOKEN:
         call_command(call=call, action="record_start",
                      body={"format": "mp3", "channels": "single", "play_beep": True, "max_length": VOICEMAIL_MAX_SECS},
                      client_state=caller_state(entry, phase="vm_recording", **recording),
@@ -249,7 +267,7 @@ def _phase_event(call: Call, entry: QueueEntry, event: WebhookEvent) -> None:
         call_speak(call=call, text=VOICEMAIL_GOODBYE, client_state=caller_state(entry, phase="vm_goodbye"),
                    key=f"queue:{entry.pk}:vm-goodbye")
         _set_phase(call, entry, "vm_goodbye")
-    elif phase in ("vm_goodbye", "callback_bye") and kind in MEDIA_ENDED:
+    elif phase in ("vm_goodbye", "callback_bye") and kind == SPOKEN:
         call_hangup(call=call, key=f"queue:{entry.pk}:goodbye")
 
 
@@ -283,10 +301,43 @@ def callback_leg_event(call: Call, event: WebhookEvent) -> None:
     elif kind == "call.answered" and offer.status != Offer.Status.CONNECTED:
         call_hangup(call=call, key="callback:agent-gone")
     elif kind == "call.hangup":
-        if call.answered_at is None:
-            offer.end_reason = "callback not answered"
-            offer.save(update_fields=["end_reason"])
-            call_log(call=entry.call, kind="queue.callback.no_answer", data={"offer": offer.pk})
+        if call.connected_at is None:  # never put through to the agent: not answered, or the agent was gone
+            if offer.status == Offer.Status.CONNECTED:
+                offer.end_reason = "callback not answered"
+                offer.save(update_fields=["end_reason"])
+            callback_missed(entry=entry, offer=offer)
         if offer.status == Offer.Status.CONNECTED:
             offer_hangup_leg(offer, "callback-ended")
+
+
+def callback_missed(*, entry: QueueEntry, offer: Offer) -> QueueEntry | None:
+    """The call-back did not reach the caller: the request goes back in line at its place, or, after
+    ``CALLBACK_ATTEMPTS`` tries, leaves it as failed (the queue's page lists it for supervisors).
+
+    ``entry`` (locked) is the request the agent took. Returns the entry that waits again, if any.
+    """
+    if entry.kind != QueueEntry.Kind.CALLBACK or entry.leave_reason != "callback":
+        return None  # dealt with already: the dial failed and its leg's hang-up came too, or a replayed webhook
+    attempts = entry.callback_attempts + 1
+    data = {"offer": offer.pk, "entry": entry.pk, "attempt": attempts, "number": entry.callback_number}
+    call_log(call=entry.call, kind="queue.callback.no_answer", data=data)
+    entry.callback_attempts = attempts
+    if attempts >= CALLBACK_ATTEMPTS:
+        entry.leave_reason = CALLBACK_FAILED
+        entry.save(update_fields=["callback_attempts", "leave_reason"])
+        call_log(call=entry.call, kind="queue.callback.failed", data=data)
+        queue_publish_on_commit(entry.queue_id)
+        return None
+    entry.leave_reason = "callback missed"
+    entry.save(update_fields=["callback_attempts", "leave_reason"])
+    now = timezone.now()
+    again = QueueEntry.objects.create(
+        call=entry.call, queue=entry.queue, kind=QueueEntry.Kind.CALLBACK, priority=entry.priority,
+        place_at=entry.place_at, callback_number=entry.callback_number, entered_at=now,
+        callback_attempts=attempts, not_before=now + CALLBACK_RETRY_AFTER,
+    )
+    call_log(call=entry.call, kind="queue.callback.requeued",
+             data={"entry": again.pk, "attempt": attempts + 1, "not_before": again.not_before.isoformat()})
+    queue_publish_on_commit(entry.queue_id)
+    return again
 

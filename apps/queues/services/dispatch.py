@@ -114,9 +114,11 @@ def queue_dispatch_until_settled(*, woken: bool = False) -> int:
 
 
 def _ready():
+    # A call-back the caller missed keeps its place but waits a while before it is tried again
+    # (the tick dispatches once that time has come).
     return QueueEntry.objects.filter(status=QueueEntry.Status.WAITING).filter(
         Q(entered_at__isnull=False) | Q(kind=QueueEntry.Kind.CALLBACK)
-    )
+    ).filter(Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()))
 
 
 def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:

@@ -254,10 +254,24 @@ def _leg_ended(customer: Call | None, entry: QueueEntry, offer: Offer, cause: st
         _agent_dropped(offer)
     elif offer.status == Status.CONNECTED:
         offer_end(offer, Status.ENDED, offer.end_reason or ("hung up" if cause == "normal_clearing" else cause or "ended"))
-        wrap_up_start(offer)
+        if _callback_unreached(entry, offer):
+            # Nobody talked, so there is nothing to wrap up (the request waits in line again): the
+            # agent passes through wrap-up at once, as with a queue that has none.
+            if agent_set_status(agent=offer.agent, status=Agent.Status.WRAP_UP, expected=Agent.Status.ON_CALL):
+                agent_set_status(agent=offer.agent, status=Agent.Status.AVAILABLE, expected=Agent.Status.WRAP_UP)
+        else:
+            wrap_up_start(offer)
         release_customer(offer, customer)
     elif offer.status == Status.ENDED:
         wrap_up_start(offer)  # ended by a transfer earlier; the leg is down now
+
+
+def _callback_unreached(entry: QueueEntry, offer: Offer) -> bool:
+    """A call-back whose leg to the caller was never put through to the agent (or never placed)."""
+    if entry.kind != QueueEntry.Kind.CALLBACK:
+        return False
+    leg = offer.customer_call
+    return leg is None or leg.connected_at is None
 
 
 # --- An agent who answers and hangs up before meeting the caller ------------------------
@@ -517,6 +531,16 @@ def offer_command_failed(command: TelnyxCommand) -> None:
         # The steps of connecting end one by one after the agent dropped. A
         # join that reached Telnyx means the caller is in the conference.
         _requeue(customer, entry, offer, in_conference=step.startswith("join") and command.response_status is not None)
+    elif step == "callback-dial":
+        # The call-back could not be placed: the request goes back in line; the agent, alone in
+        # the conference, is let go (no wrap-up: see _leg_ended).
+        from apps.queues.services.customer import callback_missed
+
+        callback_missed(entry=entry, offer=offer)
+        if offer.status == Status.CONNECTED:
+            offer.end_reason = "callback dial failed"
+            offer.save(update_fields=["end_reason"])
+            offer_hangup_leg(offer, "connect-failed")
     elif step == "dial" and offer.status == Status.RINGING:
         offer_end(offer, Status.FAILED, "dial failed")
         agent_set_status(agent=offer.agent, status=Agent.Status.AWAY, reason="Phone unreachable",
