@@ -144,3 +144,19 @@ def test_a_voicemail_node_with_a_queue_files_messages_in_that_queues_box(deliver
     deliver("call.speak.ended", step=2, status="completed")
     state = client_state_decode(bodies(telnyx_api, "record_start")[0]["client_state"])
     assert state["box"] == VoicemailBox.objects.get(queue=queues["Sales"]).pk
+
+
+def test_a_hang_up_still_carrying_the_ivrs_client_state_takes_the_caller_out_of_the_queue(deliver, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="1", status="valid")  # sales: the IVR hands the call to the queue
+    entry = QueueEntry.objects.get(call__call_control_id=CCID)
+    assert entry.status == QueueEntry.Status.WAITING
+
+    # The caller hangs up before Telnyx applied the enqueue: the hang-up still
+    # carries the client_state of the IVR's last command.
+    deliver("call.hangup", step=1, hangup_cause="normal_clearing", hangup_source="caller")
+    entry.refresh_from_db()
+    assert (entry.status, entry.leave_reason) == (QueueEntry.Status.LEFT, "hangup")
+    assert Call.objects.get(call_control_id=CCID).connect_failure == Call.Outcome.ABANDONED
