@@ -220,11 +220,13 @@ def test_a_forward_nobody_answers_goes_on_to_voicemail(center, ivr):
     ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
     transfer = center.sandbox.wait_for_command(ccid, "transfer")
     assert (transfer["body"]["to"], transfer["body"]["timeout_secs"]) == ("sip:desk@sandbox.telnyx.com", 10)
+    assert transfer["body"]["from"] == CALLER  # the desk sees who is calling, not the IVR line
     center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
     call = Call.objects.get(call_control_id=ccid)
     assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "no_answer", "", "vm")]
     desk_leg = Call.objects.get(parent=call)
     assert desk_leg.to_number == "sip:desk@sandbox.telnyx.com" and desk_leg.outcome == Call.Outcome.NO_ANSWER
+    assert desk_leg.from_number == CALLER
     center.sandbox.hangup(ccid)
     ended(center, ccid)
 

@@ -160,3 +160,12 @@ def test_a_hang_up_still_carrying_the_ivrs_client_state_takes_the_caller_out_of_
     entry.refresh_from_db()
     assert (entry.status, entry.leave_reason) == (QueueEntry.Status.LEFT, "hangup")
     assert Call.objects.get(call_control_id=CCID).connect_failure == Call.Outcome.ABANDONED
+
+
+def test_a_forward_from_an_anonymous_caller_shows_the_ivr_line(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated", **{"from": "anonymous"})
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="0", status="valid")  # the desk
+    transfer = bodies(telnyx_api, "transfer")[0]
+    assert (transfer["to"], transfer["from"]) == ("sip:desk@sandbox.telnyx.com", LINE)
