@@ -267,3 +267,59 @@ def test_a_number_routed_to_a_queue_is_answered_and_enqueued(center, queues):
     center.sandbox.hangup(ccid)
     ended(center, ccid)
     center.wait_for(lambda: QueueEntry.objects.filter(pk=entry.pk, status="left", leave_reason="hangup").exists())
+
+
+# --- Commands Telnyx refuses ----------------------------------------------------------
+def refused(center, ccid, *actions):
+    return [c for c in center.sandbox.commands(call_control_id=ccid) if c["status"] == 422 and c["action"] in actions]
+
+
+def test_a_menu_telnyx_refuses_to_play_sends_the_caller_to_the_flow_fallback(center, ivr):
+    center.sandbox.set_faults(command_422_actions="gather_using_speak")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    assert len(refused(center, ccid, "gather_using_speak")) == 1
+    assert prompts_heard(center, ccid) == [SORRY]
+    assert path(call) == [("main", "failed", "", "sorry"), ("sorry", "played", "", "")]
+    assert call.hangup_source == "callee"  # the center hung up; the caller was not left in silence
+
+
+def test_when_the_fallback_is_refused_too_the_caller_hears_an_apology_and_is_hung_up(center, queues):
+    from apps.ivr.engine import APOLOGY
+    from apps.ivr.prompts import audio
+
+    document = two_level(queues)
+    document["nodes"][7]["prompt"] = audio("https://example.com/sorry.mp3")  # the fallback plays a file
+    install(document, IVR_LINE)
+    center.sandbox.set_faults(command_422_actions="gather_using_speak,playback_start")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    assert [c["action"] for c in refused(center, ccid, "gather_using_speak", "playback_start")] == [
+        "gather_using_speak", "playback_start"]  # the fallback is tried once, never again
+    assert prompts_heard(center, ccid) == [APOLOGY]
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "speak", "hangup"]
+    assert path(call) == [("main", "failed", "", "sorry"), ("sorry", "failed", "", "")]
+    assert call.hangup_source == "callee"
+
+
+def test_when_even_the_apology_is_refused_the_call_is_hung_up_without_looping(center, ivr):
+    center.sandbox.set_faults(command_422_actions="gather_using_speak,speak")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    center.sandbox.wait_for_idle()
+    assert [c["action"] for c in refused(center, ccid, "gather_using_speak", "speak")] == [
+        "gather_using_speak", "speak", "speak"]  # the menu, the fallback's message, the apology
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "hangup"]
+    assert call.hangup_source == "callee"
+
+
+def test_a_forward_telnyx_refuses_goes_on_to_the_no_answer_branch(center, ivr):
+    center.sandbox.set_faults(command_422_actions="transfer")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
+    call = Call.objects.get(call_control_id=ccid)
+    assert len(refused(center, ccid, "transfer")) == 1
+    assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "failed", "", "vm")]
+    assert not Call.objects.filter(parent=call).exists()  # nobody was rung
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)

@@ -169,3 +169,33 @@ def test_a_forward_from_an_anonymous_caller_shows_the_ivr_line(deliver, telnyx_a
     deliver("call.gather.ended", step=1, digits="0", status="valid")  # the desk
     transfer = bodies(telnyx_api, "transfer")[0]
     assert (transfer["to"], transfer["from"]) == ("sip:desk@sandbox.telnyx.com", LINE)
+
+
+def test_a_command_refused_because_the_caller_is_gone_sends_nothing_more(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    telnyx_api.respond(422, {"errors": [{"code": "90018", "title": "Call has already ended"}]})
+    deliver("call.answered", step=0)  # the main menu's gather is refused: the call is gone
+    assert telnyx_api.actions() == ["answer", "gather_using_speak"]
+    call = Call.objects.get(call_control_id=CCID)
+    assert call.status == Call.Status.ENDED
+    assert IvrStep.objects.get(call=call).outcome == ""  # no fallback, no apology to nobody
+
+
+def test_a_refused_command_of_a_step_the_call_has_left_changes_nothing(deliver, telnyx_api, queues):
+    from django.db import transaction
+
+    from apps.ivr.engine import ivr_command_failed
+    from apps.telnyx.models import TelnyxCommand
+
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="2", status="valid")  # now in the support menu
+    old = TelnyxCommand.objects.get(key=f"{CCID}:ivr:1:gather")
+    old.response = {"errors": [{"code": "90033", "title": "Unable to execute command"}]}
+    requests = len(telnyx_api.requests)
+    with transaction.atomic():
+        ivr_command_failed(old)
+    assert len(telnyx_api.requests) == requests
+    assert [s.outcome for s in IvrStep.objects.filter(call__call_control_id=CCID)] == ["selected", ""]
