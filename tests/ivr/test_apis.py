@@ -106,6 +106,34 @@ def test_a_prompt_telnyx_could_not_play_is_refused(admin_client, document, promp
     assert errors[0]["field"].startswith("prompt.")
 
 
+@pytest.mark.parametrize("flow, prompt, problem", [
+    ({}, {"voice": "Telnyx.KokoroTTS.af", "language": "fr-FR"},
+     "Node 'main' (Main): the voice Telnyx.KokoroTTS.af speaks en-US, so the language fr-FR would not be heard"),
+    ({"voice": "Polly.Brian"}, {"language": "de-DE"},
+     "Node 'main' (Main): the voice Polly.Brian speaks only its own language, so the language de-DE"),
+    ({"voice": "Azure.en-GB-SoniaNeural", "language": "fr-FR"}, {},
+     "Flow: the voice Azure.en-GB-SoniaNeural speaks en-GB, so the language fr-FR would not be heard"),
+], ids=["own-voice", "flow-voice", "flow-itself"])
+def test_a_language_the_voice_cannot_speak_is_refused_naming_where(admin_client, document, flow, prompt, problem):
+    document.update(flow)
+    document["nodes"][0]["prompt"].update(prompt)
+    message, _ = refused(post(admin_client, document))
+    assert message.startswith(f"The flow was not saved. {problem}")
+    assert "choose the female or male voice" in message
+
+
+@pytest.mark.parametrize("flow, prompt", [
+    ({"language": "fr-FR"}, {}),  # no voice chosen: the female voice speaks it
+    ({}, {"voice": "female", "language": "de-DE"}),
+    ({"voice": "Azure.fr-FR-DeniseNeural", "language": "fr-FR"}, {}),  # the voice speaks that language
+    ({"language": "fr-FR"}, {"voice": "Polly.Celine"}),  # a prompt's own voice is not given the flow's language
+], ids=["default-voice", "basic-voice", "azure-locale", "own-voice"])
+def test_a_language_the_voice_speaks_is_accepted(admin_client, document, flow, prompt):
+    document.update(flow)
+    document["nodes"][0]["prompt"].update(prompt)
+    assert post(admin_client, document).status_code == 201
+
+
 def test_well_formed_ssml_is_accepted(admin_client, document):
     document["nodes"][0]["prompt"] = {
         "type": "tts", "text": '<speak>For sales, press <say-as interpret-as="digits">1</say-as>.<break time="500ms"/></speak>'}

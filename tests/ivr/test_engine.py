@@ -199,3 +199,30 @@ def test_a_refused_command_of_a_step_the_call_has_left_changes_nothing(deliver, 
         ivr_command_failed(old)
     assert len(telnyx_api.requests) == requests
     assert [s.outcome for s in IvrStep.objects.filter(call__call_control_id=CCID)] == ["selected", ""]
+
+
+def test_a_flow_in_french_with_no_voice_chosen_is_spoken_in_french(deliver, telnyx_api, queues):
+    document = two_level(queues, language="fr-FR")
+    document["nodes"][1]["prompt"]["voice"] = "Polly.Celine"  # the support menu has a voice of its own
+    install(document, LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="9", status="invalid")
+    deliver("call.speak.ended", step=2, status="completed")  # the "not a choice" notice
+    deliver("call.gather.ended", step=2, digits="2", status="valid")
+    main, again, support = bodies(telnyx_api, "gather_using_speak")
+    notice = bodies(telnyx_api, "speak")[0]
+    # Telnyx drops a language sent with its named default voice: the basic
+    # female voice speaks it instead.
+    assert (main["voice"], main["language"]) == ("female", "fr-FR")
+    assert (notice["voice"], notice["language"]) == ("female", "fr-FR")
+    assert (again["voice"], again["language"]) == ("female", "fr-FR")
+    assert support["voice"] == "Polly.Celine" and "language" not in support
+
+
+def test_a_flow_with_no_language_keeps_the_default_voice(deliver, telnyx_api, queues, settings):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    main = bodies(telnyx_api, "gather_using_speak")[0]
+    assert main["voice"] == settings.TELNYX_DEFAULT_VOICE and "language" not in main
