@@ -1,10 +1,11 @@
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.calls.models import Call
+from apps.core.roles import Role, user_can
 from apps.ivr.models import IvrFlow, IvrNode, IvrStep
 from apps.ivr.validation import SETTINGS
 from apps.numbers.models import PhoneNumber
-from apps.queues.models import Queue
+from apps.queues.models import Offer, Queue
 
 
 def ivr_flow_list() -> QuerySet[IvrFlow]:
@@ -45,6 +46,20 @@ def ivr_node_document(node: IvrNode) -> dict:
 def ivr_path(call: Call) -> QuerySet[IvrStep]:
     """The steps a call took through IVRs, in order (for the agent's screen and reports)."""
     return IvrStep.objects.filter(call=call).order_by("step")
+
+
+def ivr_path_visible_to(user, call: Call) -> bool:
+    """Whether ``user`` may read the call's path (it holds what the caller said).
+
+    Supervisors and admins read every call's; an agent only those of calls
+    offered to them (ringing, taken, missed or declined) or handed to them in
+    a transfer.
+    """
+    if user_can(user, Role.SUPERVISOR):
+        return True
+    if not user_can(user, Role.AGENT):
+        return False
+    return Offer.objects.filter(agent__user=user).filter(Q(entry__call=call) | Q(customer_call=call)).exists()
 
 
 def ivr_choices() -> dict:

@@ -203,22 +203,35 @@ def test_anonymous_users_get_nothing(client, document):
     assert post(client, document).status_code == 403
 
 
-def test_agents_and_supervisors_read_a_calls_ivr_path(client, agent_user, outsider, queues):
+def test_an_agent_reads_the_ivr_path_of_calls_offered_to_them_and_supervisors_of_any(
+        client, agent_user, supervisor_user, outsider, queues):
     from django.utils import timezone
 
+    from apps.agents.models import Agent
     from apps.ivr.models import IvrStep
+    from apps.queues.models import Offer, QueueEntry
 
     flow = install(two_level(queues), "+13125550179")
-    call = CallFactory()
-    IvrStep.objects.create(call=call, flow=flow, step=1, node_key="main", node_kind="menu", node_name="Main",
-                           digits="2", outcome="selected", next_key="support", entered_at=timezone.now())
-    url = f"/api/ivr/calls/{call.pk}/path/"
+    theirs, other = CallFactory(), CallFactory()
+    for call in (theirs, other):
+        IvrStep.objects.create(call=call, flow=flow, step=1, node_key="main", node_kind="menu", node_name="Main",
+                               digits="2", speech="my card was stolen", outcome="selected", next_key="support",
+                               entered_at=timezone.now())
+    entry = QueueEntry.objects.create(call=theirs, queue=queues["Sales"])
+    Offer.objects.create(entry=entry, agent=Agent.objects.create(user=agent_user), dial_to="sip:alex@example.com",
+                         status=Offer.Status.ENDED)
+
+    def path_of(call):
+        return client.get(f"/api/ivr/calls/{call.pk}/path/")
+
     client.force_login(outsider)
-    assert client.get(url).status_code == 403
+    assert path_of(theirs).status_code == 403
     client.force_login(agent_user)
-    steps = client.get(url).json()
-    assert [(s["node_key"], s["digits"], s["next_key"], s["flow"]) for s in steps] == [
-        ("main", "2", "support", "Test IVR")]
+    assert [(s["node_key"], s["digits"], s["speech"], s["flow"]) for s in path_of(theirs).json()] == [
+        ("main", "2", "my card was stolen", "Test IVR")]
+    assert path_of(other).status_code == 404  # not offered to them: as if it did not exist
+    client.force_login(supervisor_user)
+    assert path_of(other).status_code == 200 and path_of(other).json()[0]["speech"] == "my card was stolen"
 
 
 def test_the_flows_api_is_in_the_openapi_schema(client, admin_user):
