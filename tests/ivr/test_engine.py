@@ -7,6 +7,7 @@ import pytest
 from apps.calls.models import Call
 from apps.ivr.models import IvrStep
 from apps.queues.models import QueueEntry
+from apps.recordings.models import Voicemail
 from apps.telnyx.client_state import client_state_decode, client_state_encode
 from tests.ivr.flows import MAIN_PROMPT, SUPPORT_PROMPT, install, two_level
 from tests.telnyx_webhooks import T0, call_event
@@ -104,13 +105,22 @@ def test_a_hang_up_while_recording_a_voicemail_keeps_the_message(deliver, telnyx
     deliver("call.gather.ended", step=1, digits="3", status="valid")
     deliver("call.speak.ended", step=2, status="completed")
     record = bodies(telnyx_api, "record_start")[0]
-    assert client_state_decode(record["client_state"])["recording"] == "voicemail"
+    record_state = client_state_decode(record["client_state"])
+    assert record_state["recording"] == "voicemail"
     deliver("call.hangup", step=2, hangup_cause="normal_clearing", hangup_source="caller")
     step = IvrStep.objects.get(call__call_control_id=CCID, node_key="vm")
     assert step.outcome == "recorded" and step.left_at is not None
     requests = len(telnyx_api.requests)
     deliver("call.dtmf.received", step=2, digit="#")
     assert len(telnyx_api.requests) == requests  # nothing is sent to a call that has ended
+
+    # Telnyx saves what was recorded once the call is over: the message is filed.
+    deliver("call.recording.saved", state=record_state, step=2, recording_id="rec-vm-1", channels="single",
+            recording_urls={"mp3": "http://127.0.0.1:9/rec-vm-1.mp3"})
+    voicemail = Voicemail.objects.select_related("box", "recording", "call").get()
+    assert voicemail.box.pk == record_state["box"] and voicemail.box.ivr.name == "Test IVR"
+    assert voicemail.call.call_control_id == CCID and voicemail.recording.telnyx_recording_id == "rec-vm-1"
+    assert len(telnyx_api.requests) == requests  # and the ended call is sent nothing (no goodbye)
 
 
 def test_queue_events_in_any_order_leave_the_entry_right(deliver, webhook, telnyx_api, queues):
