@@ -307,6 +307,9 @@ def _menu_gather(run: Run, node: IvrNode | None = None) -> None:
         _fallback_or_hangup(run)
         return
     options = list(node.options.all())
+    if not options:
+        _menu_broken(run, node)
+        return
     gather = {
         "minimum_digits": 1,
         "maximum_digits": max(len(o.digits) for o in options),
@@ -321,6 +324,19 @@ def _menu_gather(run: Run, node: IvrNode | None = None) -> None:
     action, body = gather_command(node.prompt, gather, voice=run.flow.voice, language=run.flow.language)
     run.state["phase"] = "gather"
     run.send(action, body, "gather")
+
+
+def _menu_broken(run: Run, node: IvrNode) -> None:
+    """A menu with no options (saved around the checks): the caller cannot choose, so on to its fallback."""
+    logger.warning("IVR menu %r of flow %s has no options (call %s)", node.key, run.state.get("ivr"), run.call.pk)
+    fallback = node.settings.get("fallback") or ""
+    if fallback == node.key:
+        fallback = ""
+    _finish(run, Outcome.FAILED, next_key=fallback)
+    if fallback:
+        enter(run, fallback)
+    else:
+        _fallback_or_hangup(run)
 
 
 def _menu_notice_played(run: Run) -> None:

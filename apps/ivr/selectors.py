@@ -30,15 +30,18 @@ def ivr_flow_document(flow: IvrFlow) -> dict:
     }
 
 
-def ivr_node_document(node: IvrNode) -> dict:
+def ivr_node_document(node: IvrNode, options=None) -> dict:
+    """The node as the API exchanges it; ``options`` (IvrOption-like rows) in place of the stored ones."""
+    settings = node.settings if isinstance(node.settings, dict) else {}  # JSON edited in the Django admin
     document = {"key": node.key, "kind": node.kind, "name": node.name, "prompt": node.prompt}
     for field, default in SETTINGS.get(node.kind, {}).items():
-        document[field] = node.settings.get(field, default)
+        document[field] = settings.get(field, default)
     if node.kind in (IvrNode.Kind.QUEUE, IvrNode.Kind.VOICEMAIL):
         document["queue"] = node.queue_id
     if node.kind == IvrNode.Kind.MENU:
         document["options"] = [
-            {"digits": o.digits, "speech": o.speech, "next": o.target_key} for o in node.options.all()
+            {"digits": o.digits, "speech": o.speech, "next": o.target_key}
+            for o in (node.options.all() if options is None else options)
         ]
     return document
 

@@ -129,12 +129,32 @@ def _node_problems(node: dict, keys: set, queue_ids: set[int]) -> list[tuple[str
         return [("key", f"the key {key!r} must be 1-40 lowercase letters, digits, '-' or '_'")]
     if kind not in SETTINGS:
         return [("kind", f"unknown kind {kind!r}")]
+    if wrong_types := _type_checks(node, kind):
+        return wrong_types
     problems = _prompt_checks(node, kind)
     problems += _link_checks(node, kind, keys)
     problems += _range_checks(node, kind)
     checker = _KIND_CHECKS.get(kind)
     if checker:
         problems += checker(node, keys, queue_ids)
+    return problems
+
+
+def _type_checks(node: dict, kind: str) -> list[tuple[str, str]]:
+    """Settings of the wrong type (the API's serializers rule these out; JSON typed into the Django admin does not)."""
+    problems = []
+    for field, default in SETTINGS[kind].items():
+        value = node.get(field, default)
+        if isinstance(default, bool):
+            ok, expected = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        elif isinstance(default, str):
+            ok, expected = isinstance(value, str), "text"
+        else:
+            ok, expected = value is None or isinstance(value, dict), "an object"
+        if not ok:
+            problems.append((field, f"{field.replace('_', ' ')} must be {expected}, not {value!r}"))
     return problems
 
 

@@ -236,3 +236,17 @@ def test_a_flow_with_no_language_keeps_the_default_voice(deliver, telnyx_api, qu
     deliver("call.answered", step=0)
     main = bodies(telnyx_api, "gather_using_speak")[0]
     assert main["voice"] == settings.TELNYX_DEFAULT_VOICE and "language" not in main
+
+
+def test_a_menu_left_without_options_sends_the_caller_to_its_fallback(deliver, telnyx_api, queues):
+    from apps.ivr.models import IvrOption
+    from tests.ivr.flows import SORRY
+
+    install(two_level(queues), LINE)
+    IvrOption.objects.filter(node__key="main").delete()  # as a save around the checks could leave it
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    assert not bodies(telnyx_api, "gather_using_speak")
+    assert [b["payload"] for b in bodies(telnyx_api, "speak")] == [SORRY]
+    assert list(IvrStep.objects.filter(call__call_control_id=CCID).values_list("node_key", "outcome", "next_key")) == [
+        ("main", "failed", "sorry"), ("sorry", "", "")]

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='ivrstep',
             name='outcome',
-            field=models.CharField(blank=True, choices=[('selected', 'Selected'), ('invalid', 'Invalid'), ('timeout', 'Timeout'), ('played', 'Played'), ('open', 'Open'), ('closed', 'Closed'), ('enqueued', 'Enqueued'), ('forwarding', 'Forwarding'), ('forwarded', 'Forwarded'), ('no_answer', 'No answer'), ('recorded', 'Recorded'), ('hung_up', 'Hung up'), ('caller_hangup', 'Caller hung up'), ('step_limit', 'Step limit reached'), ('missing', 'Node missing'), ('failed', 'Telnyx refused a command')], max_length=16),
+            field=models.CharField(blank=True, choices=[('selected', 'Selected'), ('invalid', 'Invalid'), ('timeout', 'Timeout'), ('played', 'Played'), ('open', 'Open'), ('closed', 'Closed'), ('enqueued', 'Enqueued'), ('forwarding', 'Forwarding'), ('forwarded', 'Forwarded'), ('no_answer', 'No answer'), ('recorded', 'Recorded'), ('hung_up', 'Hung up'), ('caller_hangup', 'Caller hung up'), ('step_limit', 'Step limit reached'), ('missing', 'Node missing'), ('failed', 'Could not run')], max_length=16),
         ),
     ]
