@@ -105,6 +105,9 @@ class Run:
     flow: IvrFlow | None
     state: dict
     _nodes: dict = field(default_factory=dict)
+    # Steps to enter once the one being entered is set up (see ``enter``).
+    _pending: list = field(default_factory=list)
+    _entering: bool = False
 
     @classmethod
     def load(cls, call: Call, event: WebhookEvent | None) -> Run:
@@ -184,7 +187,28 @@ def _handler_for(run: Run, event: WebhookEvent):
 
 
 def enter(run: Run, key: str, *, attempt: int = 1, notice: dict | None = None) -> None:
-    """Start a new step at node ``key`` (or at the fallback if the step limit is reached)."""
+    """Start a new step at node ``key`` (or at the fallback if the step limit is reached).
+
+    Some steps go straight on to another (a business-hours node, a missing
+    node's fallback) without waiting for the caller. Those are entered here in
+    a loop rather than by recursion: a flow may chain or loop such nodes up to
+    its step limit (500), deeper than Python's recursion limit. A step entered
+    from inside another is queued and runs once that one is set up; every
+    caller of ``enter`` does nothing after it.
+    """
+    run._pending.append((key, attempt, notice))
+    if run._entering:
+        return
+    run._entering = True
+    try:
+        while run._pending:
+            key, attempt, notice = run._pending.pop(0)
+            _enter_step(run, key, attempt=attempt, notice=notice)
+    finally:
+        run._entering = False
+
+
+def _enter_step(run: Run, key: str, *, attempt: int, notice: dict | None) -> None:
     run.state["step"] = run.step + 1
     limit = (run.flow.max_steps if run.flow else 0) + (STEP_GRACE if run.state.get("limit_hit") else 0)
     if run.step > limit:

@@ -22,6 +22,7 @@ a named voice that cannot speak it is refused when the flow is saved (see
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
@@ -116,8 +117,19 @@ def prompt_clean(prompt: dict | None) -> dict | None:
 def play_command(prompt: dict, *, voice: str = "", language: str = "") -> tuple[str, dict]:
     """``(action, body)`` that plays the prompt once: speak or playback_start."""
     if prompt["type"] == "audio":
-        return "playback_start", {"audio_url": prompt["url"]}
+        body = {"audio_url": prompt["url"]}
+        # playback_start takes the file for an mp3 unless told otherwise
+        # (audio_type defaults to mp3); gather_using_audio has no such field.
+        if audio_type := audio_type_of(prompt["url"]):
+            body["audio_type"] = audio_type
+        return "playback_start", body
     return "speak", _speak(prompt, voice, language)
+
+
+def audio_type_of(url: str) -> str:
+    """``wav`` or ``mp3`` from the file name in the URL ("" when it does not say)."""
+    name = urlsplit(url).path.lower()
+    return next((kind for kind in ("wav", "mp3") if name.endswith(f".{kind}")), "")
 
 
 def gather_command(prompt: dict, gather: dict, *, voice: str = "", language: str = "") -> tuple[str, dict]:

@@ -82,7 +82,7 @@ def test_ssml_and_audio_prompts_use_the_right_commands(deliver, telnyx_api, queu
     document["nodes"][0]["prompt"] = {"type": "tts", "text": "<speak>Main <break time='300ms'/> menu</speak>",
                                       "voice": "female", "language": "en-GB"}
     document["nodes"][1]["prompt"] = {"type": "audio", "url": "https://example.com/support.mp3"}
-    document["nodes"][7]["prompt"] = {"type": "audio", "url": "https://example.com/sorry.mp3"}
+    document["nodes"][7]["prompt"] = {"type": "audio", "url": "https://example.com/sorry.WAV?v=2"}
     install(document, LINE)
     deliver("call.initiated")
     deliver("call.answered", step=0)
@@ -95,7 +95,9 @@ def test_ssml_and_audio_prompts_use_the_right_commands(deliver, telnyx_api, queu
         if step > 2:
             deliver("call.speak.ended", step=step, status="completed")
         deliver("call.gather.ended", step=step, digits="", status="timeout")
-    assert bodies(telnyx_api, "playback_start")[-1]["audio_url"] == "https://example.com/sorry.mp3"
+    sorry = bodies(telnyx_api, "playback_start")[-1]
+    assert (sorry["audio_url"], sorry["audio_type"]) == ("https://example.com/sorry.WAV?v=2", "wav")
+    assert "audio_type" not in audio  # gather_using_audio has no such field: Telnyx reads either kind
 
 
 def test_a_hang_up_while_recording_a_voicemail_keeps_the_message(deliver, telnyx_api, queues):
@@ -250,3 +252,20 @@ def test_a_menu_left_without_options_sends_the_caller_to_its_fallback(deliver, t
     assert [b["payload"] for b in bodies(telnyx_api, "speak")] == [SORRY]
     assert list(IvrStep.objects.filter(call__call_control_id=CCID).values_list("node_key", "outcome", "next_key")) == [
         ("main", "failed", "sorry"), ("sorry", "", "")]
+
+
+def test_business_hours_nodes_looping_into_each_other_end_at_the_step_limit(deliver, telnyx_api):
+    from tests.ivr.flows import HOURS_CHICAGO
+
+    def hours(key, other):
+        return {"key": key, "kind": "hours", "name": key, "hours": HOURS_CHICAGO, "open": other, "closed": other}
+
+    # Nothing the caller hears: each node passes the call straight on, 500 times and then some.
+    install({"name": "Hours loop", "entry": "a", "fallback": "b", "max_steps": 500,
+             "nodes": [hours("a", "b"), hours("b", "a")]}, LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    steps = list(IvrStep.objects.filter(call__call_control_id=CCID).order_by("step").values_list("outcome", flat=True))
+    assert len(steps) == 511  # 500 steps, the limit, the fallback's ten steps of grace, the limit again
+    assert steps[500] == steps[-1] == "step_limit"
+    assert telnyx_api.actions() == ["answer", "hangup"]
