@@ -73,6 +73,8 @@ DEFAULT_NOTICES = {
     IvrStep.Outcome.TIMEOUT: "Sorry, I did not get your choice.",
 }
 GOODBYE = "Thank you. Your message has been saved. Goodbye."
+# Silence (after the caller has spoken) that ends a voicemail recording.
+VOICEMAIL_SILENCE_SECS = 5
 APOLOGY = "Sorry, we cannot take your call right now. Please call again later. Goodbye."
 KEY_NAMES = {"#": "the pound key", "*": "the star key"}
 MEDIA_ENDED = ("call.speak.ended", "call.playback.ended")
@@ -543,7 +545,11 @@ def _voicemail_record(run: Run) -> None:
         _fallback_or_hangup(run)
         return
     body = {"format": "mp3", "channels": "single", "play_beep": True,
-            "max_length": int(node.settings.get("max_length_secs") or 120)}
+            "max_length": int(node.settings.get("max_length_secs") or 120),
+            # Ends the message once the caller has said it and gone quiet, as
+            # most callers do instead of pressing the finish key; the timer only
+            # starts after speech, so a slow starter is not cut off.
+            "timeout_secs": VOICEMAIL_SILENCE_SECS}
     run.state["phase"] = "recording"
     # "recording": "voicemail" tells apps.recordings what this recording is
     # for; "box" where the message goes.

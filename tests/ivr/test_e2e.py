@@ -101,6 +101,7 @@ def voicemail_left(center, queues):
                                 message="the voicemail to be filed")
     record = sent(center, ccid, "record_start")[0]["body"]
     assert (record["format"], record["play_beep"], record["max_length"]) == ("mp3", True, 60)
+    assert record["timeout_secs"] == 5  # five seconds of silence after the message ends it
     assert [c["action"] for c in sent(center, ccid)][-4:] == ["record_start", "record_stop", "speak", "hangup"]
     assert voicemail.box.ivr.name == "Test IVR"
     assert voicemail.from_number == CALLER and voicemail.to_number == IVR_LINE
