@@ -28,3 +28,14 @@ def flow_dispatch(call: Call, event: WebhookEvent) -> None:
     handler = _flows.get(name)
     if handler is not None:
         handler(call, event)
+    # A hang-up also goes to the flow that owns the call now. Its client_state
+    # is that of the last command Telnyx applied, which can be an older
+    # flow's: a caller who hangs up after the IVR handed the call to a queue
+    # but before Telnyx applied the enqueue still carries "ivr". The IVR
+    # ignores it (the call has moved on), so without this the queue would
+    # never learn the caller left and its entry would wait for nobody.
+    # Handlers treat a second hang-up as a no-op, so this is safe.
+    if event.event_type == "call.hangup" and call.flow and call.flow != name:
+        owner = _flows.get(call.flow)
+        if owner is not None:
+            owner(call, event)

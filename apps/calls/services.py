@@ -10,6 +10,7 @@ time) without reviving the call.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -307,16 +308,46 @@ def call_speak(
     return call_command(call=call, action="speak", body=body, client_state=client_state, key=key)
 
 
+# Telnyx's basic voices: they speak whatever ``language`` the request names.
+BASIC_VOICES = ("male", "female")
+# An Azure voice names its locale: Azure.fr-FR-DeniseNeural speaks fr-FR.
+_AZURE_LOCALE = re.compile(r"^Azure\.([a-z]{2,3}-[A-Z]{2,3})-")
+
+
 def speak_body(*, text: str, voice: str | None = None, language: str | None = None) -> dict:
-    """The text-to-speech part of speak / gather_using_speak; SSML is passed as such."""
-    body = {"payload": text, "voice": voice or settings.TELNYX_DEFAULT_VOICE}
+    """The text-to-speech part of speak / gather_using_speak; SSML is passed as such.
+
+    Telnyx takes ``language`` only with the basic ``male``/``female`` voices; a
+    named voice (the default Telnyx.KokoroTTS.af, Polly.Amy...) speaks its own
+    and the field would be dropped. So a language asked for without a voice,
+    which the default voice does not speak, is spoken by the basic female
+    voice rather than silently in the default voice's language.
+    """
+    if not voice:
+        voice = settings.TELNYX_DEFAULT_VOICE
+        if language and language != voice_language(voice):
+            voice = "female"
+    body = {"payload": text, "voice": voice}
     if text.lstrip().startswith("<speak"):
         body["payload_type"] = "ssml"
     lang = language or settings.TELNYX_DEFAULT_LANGUAGE
-    if lang and body["voice"] in ("male", "female"):
-        # Only the basic voices take a language; named voices imply theirs.
+    if lang and voice in BASIC_VOICES:
         body["language"] = lang
     return body
+
+
+def voice_language(voice: str) -> str:
+    """The language a named voice speaks where its name tells us ("" where it does not).
+
+    The default voice speaks ``TELNYX_DEFAULT_LANGUAGE``; an Azure voice carries
+    its locale. The basic voices speak any language, so they have none of their own.
+    """
+    if voice in BASIC_VOICES:
+        return ""
+    if voice == settings.TELNYX_DEFAULT_VOICE:
+        return settings.TELNYX_DEFAULT_LANGUAGE
+    match = _AZURE_LOCALE.match(voice)
+    return match.group(1) if match else ""
 
 
 @on_command_failure("*")

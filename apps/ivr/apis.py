@@ -6,6 +6,7 @@ with ``{"message": "...", "extra": {"errors": [{"node", "field", "message", "tex
 each error names the node it is about.
 """
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -19,7 +20,7 @@ from apps.ivr import services
 from apps.ivr.hours import time_zones
 from apps.ivr.models import IvrFlow, IvrNode, IvrStep
 from apps.ivr.prompts import LANGUAGES
-from apps.ivr.selectors import ivr_choices, ivr_flow_document, ivr_flow_list, ivr_path
+from apps.ivr.selectors import ivr_choices, ivr_flow_document, ivr_flow_list, ivr_path, ivr_path_visible_to
 from apps.ivr.validation import Problem
 from apps.numbers.models import PhoneNumber
 
@@ -268,7 +269,7 @@ class IvrChoicesApi(APIView):
 class IvrCallPathApi(APIView):
     """The IVR path of a call: each menu it went through and what the caller pressed or said.
 
-    Agents (who take these calls) and supervisors.
+    Supervisors and admins, any call; agents, the calls offered to them (404 for the others).
     """
 
     permission_classes = [IsAgentOrSupervisor]
@@ -285,4 +286,6 @@ class IvrCallPathApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request, call_id: int):
         call = get_object_or_404(Call, pk=call_id)
+        if not ivr_path_visible_to(request.user, call):
+            raise Http404  # as for a call that does not exist: an agent learns nothing of others' calls
         return Response(self.OutputSerializer(ivr_path(call).select_related("flow"), many=True).data)

@@ -19,6 +19,11 @@ records, and says goodbye. A caller who hangs up mid-way ends the step as
 Loops are allowed in a flow, but a call that takes more than the flow's
 ``max_steps`` steps goes to the flow's fallback (once), and is hung up if it
 keeps going.
+
+A command Telnyx refuses for good would leave the caller in silence (the
+webhook the step waits for never comes): a refused forward goes to the node's
+no-answer branch, anything else to the flow's fallback (once); after that the
+caller hears a short apology and is hung up.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
 
 from apps.calls.flows import register_flow
 from apps.calls.inbound import register_route
@@ -34,19 +42,25 @@ from apps.calls.services import (
     call_answer,
     call_command,
     call_hangup,
+    call_locked,
     call_log,
     call_reject,
     call_set_connected,
     call_set_flow,
+    call_speak,
 )
 from apps.ivr.hours import is_open, ivr_now
 from apps.ivr.models import IvrFlow, IvrNode, IvrStep
 from apps.ivr.prompts import gather_command, play_command, tts
 from apps.numbers.models import PhoneNumber
+from apps.numbers.validation import looks_like_e164
 from apps.queues.services import queue_enter
 from apps.recordings.voicemail.services import voicemail_box_for
-from apps.telnyx.client_state import client_state_encode
+from apps.telnyx.client import CALL_GONE_CODE
+from apps.telnyx.client_state import client_state_decode, client_state_encode
 from apps.telnyx.events import WebhookEvent
+from apps.telnyx.models import TelnyxCommand
+from apps.telnyx.services import on_command_failure
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +74,9 @@ DEFAULT_NOTICES = {
     IvrStep.Outcome.TIMEOUT: "Sorry, I did not get your choice.",
 }
 GOODBYE = "Thank you. Your message has been saved. Goodbye."
+# Silence (after the caller has spoken) that ends a voicemail recording.
+VOICEMAIL_SILENCE_SECS = 5
+APOLOGY = "Sorry, we cannot take your call right now. Please call again later. Goodbye."
 KEY_NAMES = {"#": "the pound key", "*": "the star key"}
 MEDIA_ENDED = ("call.speak.ended", "call.playback.ended")
 
@@ -87,15 +104,22 @@ def ivr_start(*, call: Call, flow: IvrFlow) -> None:
 @dataclass
 class Run:
     call: Call
-    event: WebhookEvent
+    event: WebhookEvent | None  # None: moved by a failed command, not by a webhook
     flow: IvrFlow | None
     state: dict
     _nodes: dict = field(default_factory=dict)
+    # Steps to enter once the one being entered is set up (see ``enter``).
+    _pending: list = field(default_factory=list)
+    _entering: bool = False
 
     @classmethod
-    def load(cls, call: Call, event: WebhookEvent) -> Run:
+    def load(cls, call: Call, event: WebhookEvent | None) -> Run:
         state = dict(call.flow_state or {})
         return cls(call, event, IvrFlow.objects.filter(pk=state.get("ivr")).first(), state)
+
+    @property
+    def at(self) -> datetime:
+        return self.event.occurred_at if self.event is not None else timezone.now()
 
     @property
     def step(self) -> int:
@@ -166,7 +190,28 @@ def _handler_for(run: Run, event: WebhookEvent):
 
 
 def enter(run: Run, key: str, *, attempt: int = 1, notice: dict | None = None) -> None:
-    """Start a new step at node ``key`` (or at the fallback if the step limit is reached)."""
+    """Start a new step at node ``key`` (or at the fallback if the step limit is reached).
+
+    Some steps go straight on to another (a business-hours node, a missing
+    node's fallback) without waiting for the caller. Those are entered here in
+    a loop rather than by recursion: a flow may chain or loop such nodes up to
+    its step limit (500), deeper than Python's recursion limit. A step entered
+    from inside another is queued and runs once that one is set up; every
+    caller of ``enter`` does nothing after it.
+    """
+    run._pending.append((key, attempt, notice))
+    if run._entering:
+        return
+    run._entering = True
+    try:
+        while run._pending:
+            key, attempt, notice = run._pending.pop(0)
+            _enter_step(run, key, attempt=attempt, notice=notice)
+    finally:
+        run._entering = False
+
+
+def _enter_step(run: Run, key: str, *, attempt: int, notice: dict | None) -> None:
     run.state["step"] = run.step + 1
     limit = (run.flow.max_steps if run.flow else 0) + (STEP_GRACE if run.state.get("limit_hit") else 0)
     if run.step > limit:
@@ -213,7 +258,7 @@ def _hangup(run: Run) -> None:
 
 def _step_row(run: Run, *, key: str, kind: str, name: str = "", attempt: int = 1, outcome: str = "",
               next_key: str = "", done: bool = False) -> IvrStep:
-    at = run.event.occurred_at
+    at = run.at
     return IvrStep.objects.create(
         call=run.call, flow=run.flow, step=run.step, node_key=key, node_kind=kind, node_name=name,
         attempt=attempt, outcome=outcome, next_key=next_key, entered_at=at, left_at=at if done else None,
@@ -229,7 +274,7 @@ def _finish(run: Run, outcome: str, *, digits: str = "", speech: str = "", next_
     if speech:
         changes["speech"] = speech[:500]
     if done:
-        changes["left_at"] = run.event.occurred_at
+        changes["left_at"] = run.at
     IvrStep.objects.filter(call=run.call, step=run.step).update(**changes)
 
 
@@ -240,7 +285,7 @@ def _caller_gone(run: Run) -> None:
         if not row.outcome or row.outcome == Outcome.FORWARDING:
             recorded = run.state.get("phase") == "recording"
             row.outcome = Outcome.RECORDED if recorded else Outcome.CALLER_HANGUP
-        row.left_at = run.event.occurred_at
+        row.left_at = run.at
         row.save(update_fields=["outcome", "left_at"])
     call = run.call
     if run.state.get("phase") == "forwarding" and not call.connected_at and not call.connect_failure:
@@ -294,6 +339,9 @@ def _menu_gather(run: Run, node: IvrNode | None = None) -> None:
         _fallback_or_hangup(run)
         return
     options = list(node.options.all())
+    if not options:
+        _menu_broken(run, node)
+        return
     gather = {
         "minimum_digits": 1,
         "maximum_digits": max(len(o.digits) for o in options),
@@ -308,6 +356,19 @@ def _menu_gather(run: Run, node: IvrNode | None = None) -> None:
     action, body = gather_command(node.prompt, gather, voice=run.flow.voice, language=run.flow.language)
     run.state["phase"] = "gather"
     run.send(action, body, "gather")
+
+
+def _menu_broken(run: Run, node: IvrNode) -> None:
+    """A menu with no options (saved around the checks): the caller cannot choose, so on to its fallback."""
+    logger.warning("IVR menu %r of flow %s has no options (call %s)", node.key, run.state.get("ivr"), run.call.pk)
+    fallback = node.settings.get("fallback") or ""
+    if fallback == node.key:
+        fallback = ""
+    _finish(run, Outcome.FAILED, next_key=fallback)
+    if fallback:
+        enter(run, fallback)
+    else:
+        _fallback_or_hangup(run)
 
 
 def _menu_notice_played(run: Run) -> None:
@@ -425,8 +486,13 @@ def _forward_enter(run: Run, node: IvrNode, notice: dict | None) -> None:
 def _forward_done(run: Run, node: IvrNode) -> None:
     _stop_transcription(run)
     target_state = {"flow": FORWARD_FLOW, "parent": run.call.pk, "step": run.step}
+    caller = run.call.from_number
     body = {
         "to": node.settings["to"],
+        # Whoever answers sees who is calling; without "from" Telnyx shows the
+        # number the caller dialled (our IVR line). An anonymous caller (or a
+        # SIP URI) is not a valid caller id, so then it is the line after all.
+        "from": caller if looks_like_e164(caller) else run.call.to_number,
         "timeout_secs": int(node.settings.get("timeout_secs") or 30),
         "target_leg_client_state": client_state_encode(target_state),
     }
@@ -491,7 +557,11 @@ def _voicemail_record(run: Run) -> None:
         _fallback_or_hangup(run)
         return
     body = {"format": "mp3", "channels": "single", "play_beep": True,
-            "max_length": int(node.settings.get("max_length_secs") or 120)}
+            "max_length": int(node.settings.get("max_length_secs") or 120),
+            # Ends the message once the caller has said it and gone quiet, as
+            # most callers do instead of pressing the finish key; the timer only
+            # starts after speech, so a slow starter is not cut off.
+            "timeout_secs": VOICEMAIL_SILENCE_SECS}
     run.state["phase"] = "recording"
     # "recording": "voicemail" tells apps.recordings what this recording is
     # for; "box" where the message goes.
@@ -512,6 +582,73 @@ def _voicemail_saved(run: Run) -> None:
 
 def _goodbye_played(run: Run) -> None:
     _hangup(run)
+
+
+# --- Commands Telnyx refused ------------------------------------------------------
+# A step waits for the webhook of what it sent (speak.ended, gather.ended, the
+# forwarded leg's answer...). If Telnyx refuses the command for good, that
+# webhook never comes and the caller would hear silence until they hang up,
+# so a refusal moves the call on instead. Transcription and the stop commands
+# are left out: the keypad works without speech, and a stop is sent for a
+# step the call is already leaving.
+STALLING_ACTIONS = ("speak", "playback_start", "gather_using_speak", "gather_using_audio", "record_start", "transfer")
+
+
+@on_command_failure(*STALLING_ACTIONS)
+def ivr_command_failed(command: TelnyxCommand) -> None:
+    """An IVR step's command failed for good: move the caller on rather than leave them in silence."""
+    context = client_state_decode((command.body or {}).get("client_state"))
+    if context.get("flow") != FLOW or not command.call_control_id:
+        return
+    if command.error_code == CALL_GONE_CODE:
+        return  # the caller has gone (apps.calls ends the call): nobody is waiting
+    call = call_locked(command.call_control_id)
+    if call is None or call.flow != FLOW or call.status == Call.Status.ENDED:
+        return
+    run = Run.load(call, None)
+    if context.get("step") != run.step:
+        return  # sent for a step the call has already left
+    call_log(call=call, kind="ivr.command_failed",
+             data={"step": run.step, "action": command.action, "error": (command.error or "")[:300]})
+    phase = run.state.get("phase")
+    if phase in ("apology", "goodbye"):
+        _hangup(run)  # the last words are lost; the call still ends
+    elif phase == "forwarding" and command.action == "transfer":
+        _forward_failed(run)
+    else:
+        _stalled(run)
+    run.save()
+
+
+def _forward_failed(run: Run) -> None:
+    node = run.current()
+    target = (node.settings.get("no_answer") or "") if node else ""
+    if target:
+        _finish(run, Outcome.FAILED, next_key=target)
+        enter(run, target)  # as if nobody had answered
+    else:
+        _stalled(run)
+
+
+def _stalled(run: Run) -> None:
+    """The step cannot go on: the flow's fallback, once; if that fails too, an apology and a hang-up.
+
+    ``failed`` in the state is what keeps this from looping: a fallback whose
+    own prompt is refused is not entered again.
+    """
+    fallback = run.flow.fallback_key if run.flow else ""
+    if fallback and fallback != run.state.get("node") and not run.state.get("failed"):
+        run.state["failed"] = True
+        _finish(run, Outcome.FAILED, next_key=fallback)
+        enter(run, fallback)
+        return
+    run.state["failed"] = True
+    _finish(run, Outcome.FAILED)
+    _stop_transcription(run)
+    # A step of its own, so no late webhook of the failed step can cut it short.
+    run.state.update(step=run.step + 1, phase="apology")
+    # In the default voice: the flow's own may be what Telnyx refused.
+    call_speak(call=run.call, text=APOLOGY, client_state=run.client_state(), key=run.key("apology"))
 
 
 ENTER = {
@@ -538,4 +675,5 @@ PHASES = {
     "vm_prompt": {event: _voicemail_record for event in MEDIA_ENDED},
     "recording": {"call.dtmf.received": _voicemail_key, "call.recording.saved": _voicemail_saved},
     "goodbye": {event: _goodbye_played for event in MEDIA_ENDED},
+    "apology": {event: _goodbye_played for event in MEDIA_ENDED},
 }

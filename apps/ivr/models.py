@@ -120,6 +120,7 @@ class IvrStep(models.Model):
         CALLER_HANGUP = "caller_hangup", "Caller hung up"
         STEP_LIMIT = "step_limit", "Step limit reached"
         MISSING = "missing", "Node missing"
+        FAILED = "failed", "Could not run"
 
     call = models.ForeignKey("calls.Call", on_delete=models.CASCADE, related_name="ivr_steps")
     flow = models.ForeignKey(IvrFlow, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps")

@@ -7,19 +7,28 @@ A prompt is plain data stored on a node::
 
 Text that starts with ``<`` is SSML and must be well-formed XML with a
 ``<speak>`` root (Telnyx's SSML page); it is sent with ``payload_type: ssml``.
-An empty voice uses the flow's, then ``TELNYX_DEFAULT_VOICE``. A language only
-applies to the basic ``male``/``female`` voices: named voices imply theirs.
+
+Voice and language: an empty voice uses the flow's, then
+``TELNYX_DEFAULT_VOICE``; an empty language the flow's. Telnyx takes a
+language only with the basic ``male``/``female`` voices, while a named voice
+(Telnyx.KokoroTTS.af, Polly.Amy...) speaks its own. So a prompt in a language
+with no voice chosen is spoken by the female voice when the default voice does
+not speak that language; a prompt that names its own voice speaks that voice's
+language (the flow's language is not forced on it); and a language paired with
+a named voice that cannot speak it is refused when the flow is saved (see
+:func:`language_problem`), instead of being dropped on the call.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from apps.calls.services import speak_body
+from apps.calls.services import BASIC_VOICES, speak_body, voice_language
 
 # The ``language`` values Telnyx's spec allows on speak / gather_using_speak.
 LANGUAGES = (
@@ -108,8 +117,19 @@ def prompt_clean(prompt: dict | None) -> dict | None:
 def play_command(prompt: dict, *, voice: str = "", language: str = "") -> tuple[str, dict]:
     """``(action, body)`` that plays the prompt once: speak or playback_start."""
     if prompt["type"] == "audio":
-        return "playback_start", {"audio_url": prompt["url"]}
+        body = {"audio_url": prompt["url"]}
+        # playback_start takes the file for an mp3 unless told otherwise
+        # (audio_type defaults to mp3); gather_using_audio has no such field.
+        if audio_type := audio_type_of(prompt["url"]):
+            body["audio_type"] = audio_type
+        return "playback_start", body
     return "speak", _speak(prompt, voice, language)
+
+
+def audio_type_of(url: str) -> str:
+    """``wav`` or ``mp3`` from the file name in the URL ("" when it does not say)."""
+    name = urlsplit(url).path.lower()
+    return next((kind for kind in ("wav", "mp3") if name.endswith(f".{kind}")), "")
 
 
 def gather_command(prompt: dict, gather: dict, *, voice: str = "", language: str = "") -> tuple[str, dict]:
@@ -119,12 +139,29 @@ def gather_command(prompt: dict, gather: dict, *, voice: str = "", language: str
     return "gather_using_speak", {**_speak(prompt, voice, language), **gather}
 
 
+def prompt_voice(prompt: dict, *, voice: str = "", language: str = "") -> tuple[str, str]:
+    """``(voice, language)`` a text prompt is spoken in, given the flow's ("" = the defaults)."""
+    own = str(prompt.get("voice") or "")
+    if own and own not in BASIC_VOICES:
+        return own, str(prompt.get("language") or "")  # its own voice, in that voice's language
+    return own or voice, str(prompt.get("language") or "") or language
+
+
+def language_problem(voice: str, language: str) -> str:
+    """Why ``voice`` would not speak ``language`` ("" when it would, or nothing is asked)."""
+    if not voice or not language or voice in BASIC_VOICES:
+        return ""  # no voice: the default one, or the female voice where the default does not speak it
+    spoken = voice_language(voice)
+    if spoken == language:
+        return ""
+    speaks = f"speaks {spoken}" if spoken else "speaks only its own language"
+    return (f"the voice {voice} {speaks}, so the language {language} would not be heard: choose the female or "
+            f"male voice (they speak {language}), a voice of that language, or no language")
+
+
 def _speak(prompt: dict, voice: str, language: str) -> dict:
-    body = speak_body(
-        text=prompt["text"].strip(),
-        voice=prompt.get("voice") or voice or None,
-        language=prompt.get("language") or language or None,
-    )
+    voice, language = prompt_voice(prompt, voice=voice, language=language)
+    body = speak_body(text=prompt["text"].strip(), voice=voice or None, language=language or None)
     if is_ssml(prompt["text"]):
         body["payload_type"] = "ssml"  # also when the root carries a namespace prefix
     return body

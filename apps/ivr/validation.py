@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 from apps.ivr.hours import schedule_problems
 from apps.ivr.models import IvrNode
-from apps.ivr.prompts import _VOICE, LANGUAGES, prompt_problems
+from apps.ivr.prompts import _VOICE, LANGUAGES, language_problem, prompt_problems, prompt_voice
 
 Kind = IvrNode.Kind
 
@@ -89,9 +89,12 @@ def flow_problems(
     problems = _flow_level(entry, fallback, max_steps, voice, language, nodes)
     keys = {n.get("key") for n in nodes}
     for node in nodes:
+        node_problems = _node_problems(node, keys, queue_ids)
+        if not node_problems:
+            node_problems = _language_checks(node, voice, language)
         problems += [
             Problem(node.get("key") or "", field, message, node.get("name") or "")
-            for field, message in _node_problems(node, keys, queue_ids)
+            for field, message in node_problems
         ]
     return problems
 
@@ -113,6 +116,8 @@ def _flow_level(entry, fallback, max_steps, voice, language, nodes) -> list[Prob
         problems.append(Problem("", "voice", f"{voice!r} is not a Telnyx voice"))
     if language and language not in LANGUAGES:
         problems.append(Problem("", "language", f"{language!r} is not a language Telnyx speaks"))
+    elif not (voice and not _VOICE.match(voice)) and (problem := language_problem(voice, language)):
+        problems.append(Problem("", "language", problem))
     for key in sorted({k for k in keys if keys.count(k) > 1 and k}):
         problems.append(Problem(key, "key", f"two nodes are called '{key}': keys must be unique"))
     return problems
@@ -124,12 +129,32 @@ def _node_problems(node: dict, keys: set, queue_ids: set[int]) -> list[tuple[str
         return [("key", f"the key {key!r} must be 1-40 lowercase letters, digits, '-' or '_'")]
     if kind not in SETTINGS:
         return [("kind", f"unknown kind {kind!r}")]
+    if wrong_types := _type_checks(node, kind):
+        return wrong_types
     problems = _prompt_checks(node, kind)
     problems += _link_checks(node, kind, keys)
     problems += _range_checks(node, kind)
     checker = _KIND_CHECKS.get(kind)
     if checker:
         problems += checker(node, keys, queue_ids)
+    return problems
+
+
+def _type_checks(node: dict, kind: str) -> list[tuple[str, str]]:
+    """Settings of the wrong type (the API's serializers rule these out; JSON typed into the Django admin does not)."""
+    problems = []
+    for field, default in SETTINGS[kind].items():
+        value = node.get(field, default)
+        if isinstance(default, bool):
+            ok, expected = isinstance(value, bool), "true or false"
+        elif isinstance(default, int):
+            ok, expected = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+        elif isinstance(default, str):
+            ok, expected = isinstance(value, str), "text"
+        else:
+            ok, expected = value is None or isinstance(value, dict), "an object"
+        if not ok:
+            problems.append((field, f"{field.replace('_', ' ')} must be {expected}, not {value!r}"))
     return problems
 
 
@@ -141,6 +166,27 @@ def _prompt_checks(node: dict, kind: str) -> list[tuple[str, str]]:
     for extra in ("invalid_prompt", "timeout_prompt"):
         if kind == Kind.MENU and node.get(extra):
             problems += prompt_problems(node[extra], extra)
+    return problems
+
+
+def _language_checks(node: dict, flow_voice: str, flow_language: str) -> list[tuple[str, str]]:
+    """A prompt's language its voice cannot speak (Telnyx would drop it and speak the voice's own).
+
+    Only prompts that choose their own voice or language: a clash of the
+    flow's own voice and language is the flow's problem, reported once.
+    """
+    flow_voice = flow_voice if _VOICE.match(flow_voice or "") else ""  # a bad one is reported by itself
+    flow_language = flow_language if flow_language in LANGUAGES else ""
+    problems = []
+    for field in ("prompt", "invalid_prompt", "timeout_prompt"):
+        prompt = node.get(field)
+        if not isinstance(prompt, dict) or prompt.get("type") != "tts":
+            continue
+        if not (prompt.get("voice") or prompt.get("language")):
+            continue
+        voice, language = prompt_voice(prompt, voice=flow_voice, language=flow_language)
+        if problem := language_problem(voice, language):
+            problems.append((f"{field}.language" if prompt.get("language") else f"{field}.voice", problem))
     return problems
 
 

@@ -248,6 +248,7 @@ class Engine:
         command_id = body.get("command_id") if isinstance(body.get("command_id"), str) else None
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and _is_command(request.name):
             self._inject_5xx(command_id)
+            self._inject_refusal(request.name)
         key = (_resource_of(request), command_id) if command_id else None
         if key is not None:
             cached = self.dedupe.get(key)
@@ -266,6 +267,11 @@ class Engine:
                 raise errors.internal_error()
         if faults.command_5xx_rate > 0 and self.rng.random() < faults.command_5xx_rate:
             raise errors.internal_error()
+
+    def _inject_refusal(self, name: str) -> None:
+        refused = {a.strip() for a in (self.config.faults.command_422_actions or "").split(",") if a.strip()}
+        if refused and (name in refused or name.removeprefix("call.") in refused):
+            raise errors.unable(f"The sandbox refuses {name} (the command_422_actions fault).")
 
     def log_command(self, entry: dict) -> None:
         self.command_log.append(entry)

@@ -39,6 +39,10 @@ class Faults:
     reorder_window_ms: float = 0.0  # hold each delivery 0..window ms, unordered
     command_5xx_rate: float = 0.0  # 0..1: share of commands answered 500
     command_5xx_first_attempts: int = 0  # first N attempts of each command_id get 500
+    # Comma-separated commands ("speak,transfer", or "call.speak", "dial") that
+    # are always refused with 422 "Unable to execute command": a permanent
+    # failure, as when Telnyx will not apply a command to a live call.
+    command_422_actions: str = ""
     api_latency_ms: float = 0.0  # added to every /v2 answer (real ms)
     webhook_delay_ms: float = 0.0  # added before every delivery (real ms)
 

@@ -106,6 +106,34 @@ def test_a_prompt_telnyx_could_not_play_is_refused(admin_client, document, promp
     assert errors[0]["field"].startswith("prompt.")
 
 
+@pytest.mark.parametrize("flow, prompt, problem", [
+    ({}, {"voice": "Telnyx.KokoroTTS.af", "language": "fr-FR"},
+     "Node 'main' (Main): the voice Telnyx.KokoroTTS.af speaks en-US, so the language fr-FR would not be heard"),
+    ({"voice": "Polly.Brian"}, {"language": "de-DE"},
+     "Node 'main' (Main): the voice Polly.Brian speaks only its own language, so the language de-DE"),
+    ({"voice": "Azure.en-GB-SoniaNeural", "language": "fr-FR"}, {},
+     "Flow: the voice Azure.en-GB-SoniaNeural speaks en-GB, so the language fr-FR would not be heard"),
+], ids=["own-voice", "flow-voice", "flow-itself"])
+def test_a_language_the_voice_cannot_speak_is_refused_naming_where(admin_client, document, flow, prompt, problem):
+    document.update(flow)
+    document["nodes"][0]["prompt"].update(prompt)
+    message, _ = refused(post(admin_client, document))
+    assert message.startswith(f"The flow was not saved. {problem}")
+    assert "choose the female or male voice" in message
+
+
+@pytest.mark.parametrize("flow, prompt", [
+    ({"language": "fr-FR"}, {}),  # no voice chosen: the female voice speaks it
+    ({}, {"voice": "female", "language": "de-DE"}),
+    ({"voice": "Azure.fr-FR-DeniseNeural", "language": "fr-FR"}, {}),  # the voice speaks that language
+    ({"language": "fr-FR"}, {"voice": "Polly.Celine"}),  # a prompt's own voice is not given the flow's language
+], ids=["default-voice", "basic-voice", "azure-locale", "own-voice"])
+def test_a_language_the_voice_speaks_is_accepted(admin_client, document, flow, prompt):
+    document.update(flow)
+    document["nodes"][0]["prompt"].update(prompt)
+    assert post(admin_client, document).status_code == 201
+
+
 def test_well_formed_ssml_is_accepted(admin_client, document):
     document["nodes"][0]["prompt"] = {
         "type": "tts", "text": '<speak>For sales, press <say-as interpret-as="digits">1</say-as>.<break time="500ms"/></speak>'}
@@ -175,22 +203,35 @@ def test_anonymous_users_get_nothing(client, document):
     assert post(client, document).status_code == 403
 
 
-def test_agents_and_supervisors_read_a_calls_ivr_path(client, agent_user, outsider, queues):
+def test_an_agent_reads_the_ivr_path_of_calls_offered_to_them_and_supervisors_of_any(
+        client, agent_user, supervisor_user, outsider, queues):
     from django.utils import timezone
 
+    from apps.agents.models import Agent
     from apps.ivr.models import IvrStep
+    from apps.queues.models import Offer, QueueEntry
 
     flow = install(two_level(queues), "+13125550179")
-    call = CallFactory()
-    IvrStep.objects.create(call=call, flow=flow, step=1, node_key="main", node_kind="menu", node_name="Main",
-                           digits="2", outcome="selected", next_key="support", entered_at=timezone.now())
-    url = f"/api/ivr/calls/{call.pk}/path/"
+    theirs, other = CallFactory(), CallFactory()
+    for call in (theirs, other):
+        IvrStep.objects.create(call=call, flow=flow, step=1, node_key="main", node_kind="menu", node_name="Main",
+                               digits="2", speech="my card was stolen", outcome="selected", next_key="support",
+                               entered_at=timezone.now())
+    entry = QueueEntry.objects.create(call=theirs, queue=queues["Sales"])
+    Offer.objects.create(entry=entry, agent=Agent.objects.create(user=agent_user), dial_to="sip:alex@example.com",
+                         status=Offer.Status.ENDED)
+
+    def path_of(call):
+        return client.get(f"/api/ivr/calls/{call.pk}/path/")
+
     client.force_login(outsider)
-    assert client.get(url).status_code == 403
+    assert path_of(theirs).status_code == 403
     client.force_login(agent_user)
-    steps = client.get(url).json()
-    assert [(s["node_key"], s["digits"], s["next_key"], s["flow"]) for s in steps] == [
-        ("main", "2", "support", "Test IVR")]
+    assert [(s["node_key"], s["digits"], s["speech"], s["flow"]) for s in path_of(theirs).json()] == [
+        ("main", "2", "my card was stolen", "Test IVR")]
+    assert path_of(other).status_code == 404  # not offered to them: as if it did not exist
+    client.force_login(supervisor_user)
+    assert path_of(other).status_code == 200 and path_of(other).json()[0]["speech"] == "my card was stolen"
 
 
 def test_the_flows_api_is_in_the_openapi_schema(client, admin_user):

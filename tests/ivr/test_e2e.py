@@ -21,7 +21,10 @@ from tests.ivr.flows import (
 pytestmark = pytest.mark.e2e
 
 IVR_LINE = "+13125550150"
+HOURS_LINE = "+13125550151"
 CALLER = "+15557770001"
+DESK = "sip:desk@sandbox.telnyx.com"
+SUNDAY_NIGHT = "2026-11-22T03:00:00-06:00"
 
 
 def sent(center, ccid, *actions):
@@ -98,6 +101,7 @@ def voicemail_left(center, queues):
                                 message="the voicemail to be filed")
     record = sent(center, ccid, "record_start")[0]["body"]
     assert (record["format"], record["play_beep"], record["max_length"]) == ("mp3", True, 60)
+    assert record["timeout_secs"] == 5  # five seconds of silence after the message ends it
     assert [c["action"] for c in sent(center, ccid)][-4:] == ["record_start", "record_stop", "speak", "hangup"]
     assert voicemail.box.ivr.name == "Test IVR"
     assert voicemail.from_number == CALLER and voicemail.to_number == IVR_LINE
@@ -106,11 +110,95 @@ def voicemail_left(center, queues):
     return ccid
 
 
-SCENARIOS = [submenu_to_billing, invalid_keys_then_fallback, voicemail_left]
+def timeout_and_wrong_key_then_sales(center, queues):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["", "5", "1"])["call_control_id"]
+    entry = enqueued(center, ccid)
+    assert prompts_heard(center, ccid) == [MAIN_PROMPT, TIMEOUT_PROMPT, MAIN_PROMPT, INVALID_PROMPT, MAIN_PROMPT]
+    assert entry.queue == queues["Sales"]
+    call = Call.objects.get(call_control_id=ccid)
+    assert [(s.outcome, s.attempt) for s in IvrStep.objects.filter(call=call, node_key="main")] == [
+        ("timeout", 1), ("invalid", 2), ("selected", 3)]
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    return ccid
+
+
+def closed_after_hours(center, queues):
+    ccid = center.sandbox.place_call(from_=CALLER, to=HOURS_LINE)["call_control_id"]
+    call = ended(center, ccid)  # the closed message, then the center hangs up
+    assert prompts_heard(center, ccid) == [CLOSED]
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "speak", "hangup"]
+    assert path(call) == [("hours", "closed", "", "closed"), ("closed", "played", "", "")]
+    assert call.hangup_source == "callee"
+    return ccid
+
+
+def hang_up_mid_menu(center, queues):
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["2"])["call_control_id"]
+    center.wait_for(lambda: len(sent(center, ccid, "gather_using_speak")) == 2, message="the support menu")
+    center.sandbox.hangup(ccid)
+    call = ended(center, ccid)
+    center.sandbox.wait_for_idle()
+    assert path(call) == [("main", "selected", "2", "support"), ("support", "caller_hangup", "", "")]
+    assert IvrStep.objects.filter(call=call, left_at__isnull=True).count() == 0
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "gather_using_speak", "gather_using_speak"]
+    assert call.hangup_source == "caller"
+    call.refresh_from_db()  # the IVR answered, no person did: not "answered" in the call log
+    assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("self_service", 0, None)
+    return ccid
+
+
+def forward_answered(center, queues):
+    center.sandbox.set_destinations({DESK: {"answer": "auto"}})
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    call = call_of(center, ccid)
+    center.wait_for(lambda: IvrStep.objects.filter(call=call, node_key="desk", outcome="forwarded").exists(),
+                    message="the desk to answer")
+    assert center.sandbox.call(ccid)["bridged_with"]
+    transfer = sent(center, ccid, "transfer")[0]["body"]
+    assert (transfer["to"], transfer["from"]) == (DESK, CALLER)  # the desk sees who is calling
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    center.sandbox.wait_for_idle()
+    assert path(call) == [("main", "selected", "0", "desk"), ("desk", "forwarded", "", "")]
+    desk_leg = center.wait_for(lambda: Call.objects.filter(parent=call).first(), message="the desk's leg")
+    assert desk_leg.from_number == CALLER and desk_leg.answered_at is not None
+    call.refresh_from_db()  # the desk's answer is when a person took the call
+    assert (call.caller_outcome, call.connected_at) == ("answered", desk_leg.answered_at)
+    assert call.talk_seconds == int((call.ended_at - desk_leg.answered_at).total_seconds())
+    return ccid
+
+
+def forward_unanswered_to_voicemail(center, queues):
+    center.sandbox.set_destinations({DESK: {"answer": "never"}})
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    transfer = center.sandbox.wait_for_command(ccid, "transfer")
+    assert (transfer["body"]["to"], transfer["body"]["timeout_secs"]) == (DESK, 10)
+    assert transfer["body"]["from"] == CALLER  # the desk sees who is calling, not the IVR line
+    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
+    call = Call.objects.get(call_control_id=ccid)
+    assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "no_answer", "", "vm")]
+    desk_leg = center.wait_for(lambda: Call.objects.filter(parent=call, status=Call.Status.ENDED).first(),
+                               message="the desk's leg to end")
+    assert desk_leg.to_number == DESK and desk_leg.outcome == Call.Outcome.NO_ANSWER
+    assert desk_leg.from_number == CALLER
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)
+    return ccid
+
+
+# Every outcome of a call in the IVR; each also runs under duplicated and reordered webhooks below.
+SCENARIOS = [
+    submenu_to_billing, invalid_keys_then_fallback, timeout_and_wrong_key_then_sales, voicemail_left,
+    closed_after_hours, hang_up_mid_menu, forward_answered, forward_unanswered_to_voicemail,
+]
 
 
 @pytest.fixture
-def ivr(center, queues):
+def ivr(center, queues, settings):
+    """The main line (menus first) and an after-hours line (business hours first), on a Sunday night."""
+    settings.IVR_FROZEN_NOW = SUNDAY_NIGHT
+    install(two_level(queues, entry="hours", name="After-hours IVR"), HOURS_LINE)
     return install(two_level(queues), IVR_LINE)
 
 
@@ -147,19 +235,6 @@ def test_a_caller_hears_the_main_menu_when_the_ivr_answers(center, ivr):
     ended(center, ccid)
 
 
-def test_a_timeout_replays_the_timeout_prompt_and_a_wrong_key_the_invalid_one(center, queues):
-    install(two_level(queues), IVR_LINE)
-    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["", "5", "1"])["call_control_id"]
-    entry = enqueued(center, ccid)
-    assert prompts_heard(center, ccid) == [MAIN_PROMPT, TIMEOUT_PROMPT, MAIN_PROMPT, INVALID_PROMPT, MAIN_PROMPT]
-    assert entry.queue == queues["Sales"]
-    call = Call.objects.get(call_control_id=ccid)
-    assert [(s.outcome, s.attempt) for s in IvrStep.objects.filter(call=call, node_key="main")] == [
-        ("timeout", 1), ("invalid", 2), ("selected", 3)]
-    center.sandbox.hangup(ccid)
-    ended(center, ccid)
-
-
 @pytest.mark.parametrize("now, heard", [
     ("2026-11-22T03:00:00-06:00", CLOSED),  # a Sunday night
     ("2026-12-25T10:00:00-06:00", CLOSED),  # a holiday
@@ -181,21 +256,6 @@ def test_business_hours_pick_the_open_or_closed_branch(center, queues, settings,
         ended(center, ccid)
 
 
-def test_a_caller_hanging_up_mid_menu_ends_the_path_cleanly(center, ivr):
-    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["2"])["call_control_id"]
-    center.wait_for(lambda: len(sent(center, ccid, "gather_using_speak")) == 2, message="the support menu")
-    center.sandbox.hangup(ccid)
-    call = ended(center, ccid)
-    center.sandbox.wait_for_idle()
-    assert path(call)[-1] == ("support", "caller_hangup", "", "")
-    assert IvrStep.objects.filter(call=call, left_at__isnull=True).count() == 0
-    assert [c["action"] for c in sent(center, ccid)] == ["answer", "gather_using_speak", "gather_using_speak"]
-    assert not TelnyxCommand.objects.filter(status=TelnyxCommand.Status.FAILED).exists()
-    assert call.hangup_source == "caller"
-    call.refresh_from_db()  # the IVR answered, no person did: not "answered" in the call log
-    assert (call.caller_outcome, call.talk_seconds, call.caller_answered_at) == ("self_service", 0, None)
-
-
 def test_a_caller_may_say_an_option_where_speech_is_on(center, queues):
     document = two_level(queues)
     document["nodes"][1] = menu("support", SUPPORT_PROMPT, [("1", "billing"), ("2", "technical")], "sorry",
@@ -215,35 +275,6 @@ def test_a_caller_may_say_an_option_where_speech_is_on(center, queues):
     assert actions.index("gather_stop") < actions.index("transcription_stop") < actions.index("enqueue")
     center.sandbox.hangup(ccid)
     ended(center, ccid)
-
-
-def test_a_forward_nobody_answers_goes_on_to_voicemail(center, ivr):
-    center.sandbox.set_destinations({"sip:desk@sandbox.telnyx.com": {"answer": "never"}})
-    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
-    transfer = center.sandbox.wait_for_command(ccid, "transfer")
-    assert (transfer["body"]["to"], transfer["body"]["timeout_secs"]) == ("sip:desk@sandbox.telnyx.com", 10)
-    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
-    call = Call.objects.get(call_control_id=ccid)
-    assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "no_answer", "", "vm")]
-    desk_leg = Call.objects.get(parent=call)
-    assert desk_leg.to_number == "sip:desk@sandbox.telnyx.com" and desk_leg.outcome == Call.Outcome.NO_ANSWER
-    center.sandbox.hangup(ccid)
-    ended(center, ccid)
-
-
-def test_a_forward_that_is_answered_connects_the_caller(center, ivr):
-    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
-    call = call_of(center, ccid)
-    center.wait_for(lambda: IvrStep.objects.filter(call=call, node_key="desk", outcome="forwarded").exists(),
-                    message="the desk to answer")
-    assert center.sandbox.call(ccid)["bridged_with"]
-    center.sandbox.hangup(ccid)
-    ended(center, ccid)
-    assert path(call)[-1] == ("desk", "forwarded", "", "")
-    call.refresh_from_db()  # the desk's answer is when a person took the call
-    desk_leg = Call.objects.get(parent=call)
-    assert (call.caller_outcome, call.connected_at) == ("answered", desk_leg.answered_at)
-    assert call.talk_seconds == int((call.ended_at - desk_leg.answered_at).total_seconds())
 
 
 def test_a_caller_who_hangs_up_while_the_forward_rings_abandoned(center, queues):
@@ -289,3 +320,59 @@ def test_a_number_routed_to_a_queue_is_answered_and_enqueued(center, queues):
     center.sandbox.hangup(ccid)
     ended(center, ccid)
     center.wait_for(lambda: QueueEntry.objects.filter(pk=entry.pk, status="left", leave_reason="hangup").exists())
+
+
+# --- Commands Telnyx refuses ----------------------------------------------------------
+def refused(center, ccid, *actions):
+    return [c for c in center.sandbox.commands(call_control_id=ccid) if c["status"] == 422 and c["action"] in actions]
+
+
+def test_a_menu_telnyx_refuses_to_play_sends_the_caller_to_the_flow_fallback(center, ivr):
+    center.sandbox.set_faults(command_422_actions="gather_using_speak")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    assert len(refused(center, ccid, "gather_using_speak")) == 1
+    assert prompts_heard(center, ccid) == [SORRY]
+    assert path(call) == [("main", "failed", "", "sorry"), ("sorry", "played", "", "")]
+    assert call.hangup_source == "callee"  # the center hung up; the caller was not left in silence
+
+
+def test_when_the_fallback_is_refused_too_the_caller_hears_an_apology_and_is_hung_up(center, queues):
+    from apps.ivr.engine import APOLOGY
+    from apps.ivr.prompts import audio
+
+    document = two_level(queues)
+    document["nodes"][7]["prompt"] = audio("https://example.com/sorry.mp3")  # the fallback plays a file
+    install(document, IVR_LINE)
+    center.sandbox.set_faults(command_422_actions="gather_using_speak,playback_start")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    assert [c["action"] for c in refused(center, ccid, "gather_using_speak", "playback_start")] == [
+        "gather_using_speak", "playback_start"]  # the fallback is tried once, never again
+    assert prompts_heard(center, ccid) == [APOLOGY]
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "speak", "hangup"]
+    assert path(call) == [("main", "failed", "", "sorry"), ("sorry", "failed", "", "")]
+    assert call.hangup_source == "callee"
+
+
+def test_when_even_the_apology_is_refused_the_call_is_hung_up_without_looping(center, ivr):
+    center.sandbox.set_faults(command_422_actions="gather_using_speak,speak")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE)["call_control_id"]
+    call = ended(center, ccid)
+    center.sandbox.wait_for_idle()
+    assert [c["action"] for c in refused(center, ccid, "gather_using_speak", "speak")] == [
+        "gather_using_speak", "speak", "speak"]  # the menu, the fallback's message, the apology
+    assert [c["action"] for c in sent(center, ccid)] == ["answer", "hangup"]
+    assert call.hangup_source == "callee"
+
+
+def test_a_forward_telnyx_refuses_goes_on_to_the_no_answer_branch(center, ivr):
+    center.sandbox.set_faults(command_422_actions="transfer")
+    ccid = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["0"])["call_control_id"]
+    center.sandbox.wait_for_command(ccid, "record_start", timeout=15)
+    call = Call.objects.get(call_control_id=ccid)
+    assert len(refused(center, ccid, "transfer")) == 1
+    assert path(call)[:2] == [("main", "selected", "0", "desk"), ("desk", "failed", "", "vm")]
+    assert not Call.objects.filter(parent=call).exists()  # nobody was rung
+    center.sandbox.hangup(ccid)
+    ended(center, ccid)

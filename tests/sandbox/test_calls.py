@@ -477,3 +477,23 @@ def test_transcription_turns_what_the_caller_says_into_webhooks(control, api, in
 
     event = wait_event(control, ccid, "call.transcription")
     assert event["payload"]["transcription_data"]["transcript"] == "I need help with my order"
+
+
+def test_commands_named_in_the_422_fault_are_refused_every_time_and_others_still_work(
+    control, api, inbound_call
+):
+    ccid = inbound_call()
+    control.set_faults(command_422_actions="speak, call.transfer")
+    speak = {"payload": "Refused", "voice": "female", "command_id": "refused-1"}
+
+    statuses = [api.post(f"/calls/{ccid}/actions/speak", json=speak).status_code for _ in range(2)]
+    transfer = api.post(f"/calls/{ccid}/actions/transfer", json={"to": "+13125550199"})
+    played = api.post(f"/calls/{ccid}/actions/playback_start", json={"audio_url": "https://example.com/a.mp3"})
+
+    assert statuses == [422, 422]  # permanent: a retry with the same command_id is refused again
+    assert transfer.status_code == 422
+    error = transfer.json()["errors"][0]
+    assert (error["code"], error["title"]) == ("90033", "Unable to execute command")
+    assert played.status_code == 200
+    assert not control.events(call_control_id=ccid, event_type="call.speak.started")
+    assert control.call(ccid)["alive"]  # the call itself is fine

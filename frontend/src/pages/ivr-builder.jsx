@@ -369,7 +369,7 @@ function Builder({ initial }) {
             onInput={(e) => setFlow({ ...flow, description: e.target.value })} /></Field>
           <Field label="Default voice" hint="e.g. Telnyx.KokoroTTS.af, female">
             <input name="flow-voice" value={flow.voice} onInput={(e) => setFlow({ ...flow, voice: e.target.value })} /></Field>
-          <Field label="Default language">
+          <Field label="Default language" hint="spoken by the female and male voices; with no voice set, the female voice speaks it">
             <select name="flow-language" value={flow.language} onChange={(e) => setFlow({ ...flow, language: e.target.value })}>
               <option value="">—</option>
               {choices.languages.map((l) => <option value={l}>{l}</option>)}
