@@ -92,6 +92,37 @@ def test_a_transfer_to_an_agent_waits_for_that_agent_only(telnyx_api):
     assert Offer.objects.get(entry=entry).agent == sue
 
 
+def test_callers_of_a_queue_nobody_serves_never_keep_a_free_agent_of_another_queue_idle(telnyx_api):
+    nobody = make_agent("nobody")  # the only member of the first queue, and offline
+    ann = make_agent("ann")
+    unserved = make_queue("Unserved", agents=[(1, nobody)], line=None)
+    served = make_queue("Served", agents=[(1, ann)], line=None)
+    available(ann)
+    waiting(unserved, 5, ago=600)  # waited far longer than anyone in the served queue
+    [caller] = waiting(served)
+
+    # A pass reads a few callers at a time (hundreds in production): the unserved queue's do not fill it.
+    result = queue_dispatch(limit=3)
+    assert result.offers == 1
+    assert Offer.objects.get().entry == caller
+
+
+def test_every_queue_with_a_free_agent_gets_its_turn_within_one_pass(telnyx_api):
+    ann, ben = make_agent("ann"), make_agent("ben")
+    first = make_queue("First", agents=[(1, ann)], line=None)
+    second = make_queue("Second", agents=[(1, ben)], line=None)
+    available(ann, ben)
+    refused = waiting(first, 4, ago=600)
+    for entry in refused:  # ann turned each of them down a moment ago: she is not rung for them again yet
+        Offer.objects.create(entry=entry, agent=ann, dial_to=ann.sip_uri, status=Offer.Status.DECLINED,
+                             ended_at=timezone.now())
+    [other] = waiting(second)
+
+    assert queue_dispatch(limit=3).offers == 1
+    assert Offer.objects.get(status=Offer.Status.RINGING).entry == other
+    assert Offer.objects.get(entry=other).agent == ben
+
+
 def test_an_agent_who_declined_a_caller_is_not_rung_again_for_them_right_away(telnyx_api):
     uli, vic = make_agent("uli"), make_agent("vic")
     queue = make_queue("Pool", agents=[(1, uli), (1, vic)], line=None)

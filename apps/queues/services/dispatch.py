@@ -15,6 +15,12 @@ moment. A run that skipped rows it could have used runs again shortly
 after, so a wake is never lost to a busy neighbour (see
 :func:`queue_dispatch_until_settled`).
 
+Each pass reads only the callers a free agent may take (queues a free
+agent serves, callers meant for a free agent), the front of every such
+queue first, so a long line nobody serves never hides a caller an idle agent
+could take. A caller meant for one agent (a transfer, a number routed to
+them) waits for that agent.
+
 Woken after commit by the events that can make a match (a caller enqueued,
 an agent available, an offer ended) and by a periodic tick.
 """
@@ -30,7 +36,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from apps.agents.models import Agent, AgentSkill
@@ -130,9 +137,12 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
     """
     result = DispatchResult()
     with transaction.atomic():
-        line = list(_ready().order_by("-priority", "place_at", "pk").values_list("pk", "queue_id")[:limit])
+        now = timezone.now()
         free = set(Agent.objects.filter(status=Agent.Status.AVAILABLE).values_list("pk", flat=True))
-        if not line or not free:
+        if not free:
+            return result
+        line = _line(free, now, limit)
+        if not line:
             return result
         entries = {
             entry.pk: entry
@@ -162,6 +172,32 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
                 break
         result.more = len(line) >= limit and result.offers > 0
     return result
+
+
+def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
+    """The waiting callers some free agent may take, in the order they are served: ``[(entry, queue), ...]``.
+
+    Only queues a free agent serves are read (and callers meant for a free
+    agent), so callers piling up in a queue nobody serves never crowd out
+    those of a queue with idle agents. Within the ``limit``, every such queue
+    gets its turn: the head of each queue is read first, then the second of
+    each, and so on; each queue's part is the front of its line, so "nobody
+    overtakes a caller held elsewhere" still holds. Then all of them are
+    served by priority and place across queues, as agents may serve several.
+    """
+    serving = QueueMember.objects.filter(agent_id__in=free).values("queue_id")
+    candidates = _ready().filter(
+        # Meant for an agent: only once that agent is free.
+        Q(queue_id__in=serving, target_agent__isnull=True) | Q(target_agent_id__in=free)
+    )
+    ranked = candidates.annotate(
+        turn=Window(RowNumber(), partition_by=[F("queue_id")],
+                    order_by=[F("priority").desc(), F("place_at").asc(), F("pk").asc()])
+    )
+    rows = list(ranked.order_by("turn", "-priority", "place_at", "pk")
+                .values_list("pk", "queue_id", "priority", "place_at")[:limit])
+    rows.sort(key=lambda row: (-row[2], row[3], row[0]))
+    return [(pk, queue_id) for pk, queue_id, _, _ in rows]
 
 
 class _Matcher:
