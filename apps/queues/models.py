@@ -146,7 +146,11 @@ class QueueEntry(models.Model):
     )
     target_agent = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Only this agent may take it (a transfer to an agent).",
+        help_text="Only this agent may take it (a transfer to an agent, a number routed to an agent).",
+    )
+    target_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The target agent has until then to take it; afterwards any member of the queue may.",
     )
     callback_number = models.CharField(max_length=255, blank=True)
     entered_at = models.DateTimeField(null=True, blank=True, help_text="When Telnyx put the call in the queue.")

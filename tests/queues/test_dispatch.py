@@ -13,6 +13,7 @@ from apps.agents.models import Agent, AgentSkill, Skill
 from apps.calls.models import Call
 from apps.queues.models import Offer, Queue, QueueEntry
 from apps.queues.services.dispatch import queue_dispatch, queue_dispatch_until_settled
+from apps.queues.services.entries import queue_enter
 from tests.factories import CallFactory
 from tests.queues.conftest import available, make_agent, make_queue
 
@@ -90,6 +91,46 @@ def test_a_transfer_to_an_agent_waits_for_that_agent_only(telnyx_api):
     available(sue)
     queue_dispatch()
     assert Offer.objects.get(entry=entry).agent == sue
+
+
+def _enter_for(agent, queue) -> QueueEntry:
+    """A caller handed to ``agent`` (as a blind transfer does), already in Telnyx's queue."""
+    call = CallFactory(status=Call.Status.ANSWERED, from_number="+15553339999")
+    entry = queue_enter(call=call, queue=queue, priority=100, target_agent=agent)
+    QueueEntry.objects.filter(pk=entry.pk).update(entered_at=timezone.now())
+    entry.refresh_from_db()
+    return entry
+
+
+def test_a_caller_for_a_busy_agent_waits_for_them_then_goes_to_the_whole_queue_after_the_ring_timeout(telnyx_api):
+    sue, tim = make_agent("sue"), make_agent("tim")
+    queue = make_queue("Pool", agents=[(1, sue), (1, tim)], line=None, ring_timeout_secs=20)
+    available(tim)
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.ON_CALL)  # sue is talking to someone else
+    entry = _enter_for(sue, queue)
+    assert entry.target_agent == sue
+    assert 19 <= (entry.target_until - timezone.now()).total_seconds() <= 20
+    assert queue_dispatch().offers == 0  # sue may be free in time: tim does not take her caller yet
+
+    QueueEntry.objects.filter(pk=entry.pk).update(target_until=timezone.now() - timedelta(seconds=1))
+    assert queue_dispatch().offers == 1  # the tick's pass after the ring timeout
+    assert Offer.objects.get(entry=entry).agent == tim
+    entry.refresh_from_db()
+    assert (entry.target_agent, entry.target_until) == (None, None)
+    assert entry.call.events.filter(kind="queue.target_expired").exists()
+
+
+@pytest.mark.parametrize("status", [Agent.Status.AWAY, Agent.Status.OFFLINE])
+def test_a_caller_for_an_agent_who_is_away_or_offline_goes_to_the_whole_queue_at_once(telnyx_api, status):
+    sue, tim = make_agent("sue"), make_agent("tim")
+    queue = make_queue("Pool", agents=[(1, sue), (1, tim)], line=None)
+    available(tim)
+    Agent.objects.filter(pk=sue.pk).update(status=status)
+    entry = _enter_for(sue, queue)
+    assert (entry.target_agent, entry.target_until) == (None, None)
+    assert entry.call.events.get(kind="queue.target_unavailable").data["status"] == status
+    assert queue_dispatch().offers == 1
+    assert Offer.objects.get(entry=entry).agent == tim
 
 
 def test_callers_of_a_queue_nobody_serves_never_keep_a_free_agent_of_another_queue_idle(telnyx_api):

@@ -19,10 +19,12 @@ Each pass reads only the callers a free agent may take (queues a free
 agent serves, callers meant for a free agent), the front of every such
 queue first, so a long line nobody serves never hides a caller an idle agent
 could take. A caller meant for one agent (a transfer, a number routed to
-them) waits for that agent.
+them) waits for that agent until ``target_until``; a pass after that lets
+the whole queue take them.
 
 Woken after commit by the events that can make a match (a caller enqueued,
-an agent available, an offer ended) and by a periodic tick.
+an agent available, an offer ended) and by a periodic tick (which is what
+notices a target's time running out).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent, AgentSkill
 from apps.agents.services import agent_set_status, on_agent_status
+from apps.calls.services import call_log
 from apps.core.db import on_commit_gathered
 from apps.numbers.validation import looks_like_e164
 from apps.queues.models import Offer, Queue, QueueEntry, QueueMember, QueueSkill
@@ -157,6 +160,8 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
         blocked: set[int] = set()
         for pk, queue_id in line:
             entry = entries.get(pk)
+            if entry is not None and entry.target_agent_id and entry.target_until and entry.target_until <= now:
+                _target_expired(entry)
             if entry is None or queue_id in blocked or matcher.waits_for_held(entry):
                 # Held elsewhere (or its agent is): nobody behind it in its queue goes first.
                 blocked.add(queue_id)
@@ -187,8 +192,9 @@ def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
     """
     serving = QueueMember.objects.filter(agent_id__in=free).values("queue_id")
     candidates = _ready().filter(
-        # Meant for an agent: only once that agent is free.
-        Q(queue_id__in=serving, target_agent__isnull=True) | Q(target_agent_id__in=free)
+        # Meant for an agent: only once that agent is free, or their time is up and the queue may take it.
+        Q(queue_id__in=serving) & (Q(target_agent__isnull=True) | Q(target_until__lte=now))
+        | Q(target_agent_id__in=free)
     )
     ranked = candidates.annotate(
         turn=Window(RowNumber(), partition_by=[F("queue_id")],
@@ -198,6 +204,15 @@ def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
                 .values_list("pk", "queue_id", "priority", "place_at")[:limit])
     rows.sort(key=lambda row: (-row[2], row[3], row[0]))
     return [(pk, queue_id) for pk, queue_id, _, _ in rows]
+
+
+def _target_expired(entry: QueueEntry) -> None:
+    """The agent a caller was meant for did not take them in time: any member of the queue may now."""
+    agent_id = entry.target_agent_id
+    entry.target_agent, entry.target_until = None, None
+    entry.save(update_fields=["target_agent", "target_until"])
+    call_log(call=entry.call, kind="queue.target_expired", data={"queue": entry.queue_id, "agent": agent_id})
+    queue_publish_on_commit(entry.queue_id)
 
 
 class _Matcher:
