@@ -93,10 +93,10 @@ def test_a_transfer_to_an_agent_waits_for_that_agent_only(telnyx_api):
     assert Offer.objects.get(entry=entry).agent == sue
 
 
-def _enter_for(agent, queue) -> QueueEntry:
-    """A caller handed to ``agent`` (as a blind transfer does), already in Telnyx's queue."""
+def _enter_for(agent, queue, priority: int = 100) -> QueueEntry:
+    """A caller handed to ``agent`` (as a blind transfer does, or their direct line), already in Telnyx's queue."""
     call = CallFactory(status=Call.Status.ANSWERED, from_number="+15553339999")
-    entry = queue_enter(call=call, queue=queue, priority=100, target_agent=agent)
+    entry = queue_enter(call=call, queue=queue, priority=priority, target_agent=agent)
     QueueEntry.objects.filter(pk=entry.pk).update(entered_at=timezone.now())
     entry.refresh_from_db()
     return entry
@@ -118,6 +118,18 @@ def test_a_caller_for_a_busy_agent_waits_for_them_then_goes_to_the_whole_queue_a
     entry.refresh_from_db()
     assert (entry.target_agent, entry.target_until) == (None, None)
     assert entry.call.events.filter(kind="queue.target_expired").exists()
+
+
+def test_a_caller_meant_for_an_agent_has_them_before_callers_anyone_may_take(telnyx_api):
+    sue = make_agent("sue")
+    queue = make_queue("Pool", agents=[(1, sue)], line=None)
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.WRAP_UP)
+    waiting(queue, 3, ago=300)  # waited longer, but any member may take them
+    entry = _enter_for(sue, queue, priority=0)  # someone who dialled her direct line
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.AVAILABLE)  # her wrap-up is over
+
+    assert queue_dispatch().offers == 1
+    assert Offer.objects.get().entry == entry
 
 
 @pytest.mark.parametrize("status", [Agent.Status.AWAY, Agent.Status.OFFLINE])

@@ -188,7 +188,8 @@ def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
     gets its turn: the head of each queue is read first, then the second of
     each, and so on; each queue's part is the front of its line, so "nobody
     overtakes a caller held elsewhere" still holds. Then all of them are
-    served by priority and place across queues, as agents may serve several.
+    served by priority and place across queues, as agents may serve several
+    (callers meant for one agent first).
     """
     serving = QueueMember.objects.filter(agent_id__in=free).values("queue_id")
     candidates = _ready().filter(
@@ -201,9 +202,17 @@ def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
                     order_by=[F("priority").desc(), F("place_at").asc(), F("pk").asc()])
     )
     rows = list(ranked.order_by("turn", "-priority", "place_at", "pk")
-                .values_list("pk", "queue_id", "priority", "place_at")[:limit])
-    rows.sort(key=lambda row: (-row[2], row[3], row[0]))
-    return [(pk, queue_id) for pk, queue_id, _, _ in rows]
+                .values_list("pk", "queue_id", "priority", "place_at", "target_agent_id", "target_until")[:limit])
+
+    def order(row):
+        pk, _, priority, place_at, target, until = row
+        # A caller only one agent may take (a transfer, their direct line) has that agent first, before callers
+        # anyone may take: these would otherwise take the agent and leave the first waiting for nobody.
+        meant = target is not None and (until is None or until > now)
+        return (not meant, -priority, place_at, pk)
+
+    rows.sort(key=order)
+    return [(row[0], row[1]) for row in rows]
 
 
 def _target_expired(entry: QueueEntry) -> None:
