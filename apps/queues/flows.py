@@ -66,12 +66,12 @@ def agent_route(call: Call, number: PhoneNumber, event: WebhookEvent) -> None:
     the usual offer, dial and conference, shows up on their workspace and
     can be transferred like any call. Where the caller waits, and goes if the
     agent cannot take them: the number's queue if one is set, otherwise the
-    agent's own first queue (the one they serve at the best priority). The
-    agent's voicemail is not a thing here, and a queue is where someone can
-    still answer (or its overflow takes over). The agent has the queue's ring
-    timeout: an agent away or offline is not waited for at all, a busy one
-    for that long, and a ring that goes unanswered hands the caller to the
-    queue at once (see ``entry_target_until``).
+    agent's own first queue (the one they serve at the best priority).
+    Agents have no voicemail box of their own; a queue is where someone else
+    can still answer (or its overflow, voicemail included, takes over). The
+    agent has the queue's ring timeout: one away or offline is not waited
+    for at all, a busy one for that long, and a ring that goes unanswered
+    hands the caller to the queue at once (see ``entry_target_until``).
 
     With no queue at all (the agent serves none and the number names none),
     the caller hears that nobody can take the call, rather than being

@@ -76,7 +76,7 @@ def queue_enter(
     return entry
 
 
-def entry_target_until(*, agent, queue: Queue) -> datetime | None:
+def entry_target_until(*, agent: Agent, queue: Queue) -> datetime | None:
     """How long a caller meant for ``agent`` waits for them alone (``None``: not at all).
 
     An agent who is away or offline (or has no phone) is not coming soon:
