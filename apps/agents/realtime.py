@@ -1,7 +1,7 @@
-"""What an agent's websocket joins: their own group; who may watch an agent."""
+"""What an agent's websocket joins: their own group and colleagues' presence; who may watch an agent."""
 
 from apps.agents.models import Agent
-from apps.core.realtime import agent_group, register_group_provider, register_subscription_check
+from apps.core.realtime import AGENTS, agent_group, register_group_provider, register_subscription_check
 from apps.core.roles import Role, user_can
 
 
@@ -10,7 +10,7 @@ def own_agent_group(user) -> set[str]:
     if not user_can(user, Role.AGENT):
         return set()
     agent_id = Agent.objects.filter(user=user).values_list("pk", flat=True).first()
-    return {agent_group(agent_id)} if agent_id else set()
+    return {agent_group(agent_id), AGENTS} if agent_id else set()
 
 
 @register_subscription_check("agent")

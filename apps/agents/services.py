@@ -14,7 +14,7 @@ from apps.agents.messages import AgentMessages
 from apps.agents.models import Agent, AgentSkill, AgentStatusChange, Skill
 from apps.core.db import rows_replace
 from apps.core.exceptions import ApplicationError
-from apps.core.realtime import SUPERVISORS, agent_group, publish_on_commit, queue_group
+from apps.core.realtime import AGENTS, SUPERVISORS, agent_group, publish_on_commit, queue_group
 from apps.core.roles import Role
 from apps.numbers.validation import destination_normalize, e164_normalize
 from apps.telnyx.client import TelnyxError, get_client
@@ -71,12 +71,14 @@ def agent_set_status(
 
 
 def agent_publish(agent: Agent) -> None:
-    """Tell the agent's workspace, the boards of the queues they serve and supervisors (after commit)."""
+    """Tell the agent's workspace, the boards of the queues they serve, supervisors and,
+    for the transfer list, every agent's workspace (status only) (after commit)."""
     message = AgentMessages.agent_updated(agent)
     publish_on_commit(agent_group(agent.pk), message)
     publish_on_commit(SUPERVISORS, message)
     for queue_id in agent.memberships.values_list("queue_id", flat=True):
         publish_on_commit(queue_group(queue_id), message)
+    publish_on_commit(AGENTS, AgentMessages.agent_presence(agent))
 
 
 @transaction.atomic

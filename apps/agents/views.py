@@ -19,7 +19,7 @@ from apps.core.roles import Role, user_can
 def workspace_page(request):
     """The agent's workspace: a Preact page fed by the live websocket (its snapshot and deltas)."""
     from apps.queues.models import Disposition
-    from apps.queues.selectors import agent_workspace, transfer_targets
+    from apps.queues.selectors import agent_workspace
 
     agent = Agent.objects.filter(user=request.user).select_related("user").first()
     initial = None
@@ -27,7 +27,6 @@ def workspace_page(request):
         initial = {
             **agent_workspace(agent),
             "dispositions": [{"id": d.pk, "name": d.name} for d in Disposition.objects.filter(active=True)],
-            "targets": transfer_targets(agent),
             "sandbox": settings.TELNYX_SANDBOX,
         }
     return render(request, "agents/workspace.html", {"agent": agent, "initial": initial})

@@ -5,7 +5,8 @@ message reaches every websocket subscribed to the group (see consumers.py)
 only if the transaction commits. Group sends are at-most-once, so messages
 carry a ``version`` and clients that see a gap refetch a snapshot.
 
-Groups: ``supervisors`` (everyone who may supervise), ``agent-{id}``,
+Groups: ``supervisors`` (everyone who may supervise), ``agents`` (every
+agent: colleagues' presence), ``agent-{id}``,
 ``queue-{id}``, ``user-{id}``, ``call-{id}``.
 """
 
@@ -22,6 +23,8 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 SUPERVISORS = "supervisors"
+# Every agent's socket: who is free, for the transfer list (status only, nothing about their calls).
+AGENTS = "agents"
 
 
 def agent_group(agent_id) -> str:

@@ -87,8 +87,13 @@ class NumberDetailApi(APIView):
         route = serializers.ChoiceField(choices=PhoneNumber.Route.choices, required=False)
         greeting = serializers.CharField(required=False, allow_blank=True)
         ivr = serializers.PrimaryKeyRelatedField(queryset=IvrFlow.objects.all(), required=False, allow_null=True)
-        queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all(), required=False, allow_null=True)
-        agent = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.all(), required=False, allow_null=True)
+        queue = serializers.PrimaryKeyRelatedField(
+            queryset=Queue.objects.all(), required=False, allow_null=True,
+            help_text="Queue route: the queue. Agent route: where callers wait and fall back to "
+                      "(empty: the agent's first queue).",
+        )
+        agent = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.all(), required=False, allow_null=True,
+                                                   help_text="Agent route: the agent this line rings.")
         forward_to = serializers.CharField(max_length=255, required=False, allow_blank=True)
         forward_timeout = serializers.IntegerField(min_value=5, max_value=120, required=False)
         tracking_source = serializers.CharField(max_length=100, required=False, allow_blank=True)

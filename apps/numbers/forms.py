@@ -13,6 +13,11 @@ class PhoneNumberForm(forms.ModelForm):
         model = PhoneNumber
         fields = list(EDITABLE_FIELDS)
         labels = {"ivr": "IVR", "forward_timeout": "Ring the destination for (seconds)"}
+        help_texts = {
+            "queue": "Queue route: the queue callers enter. Agent route: where callers wait while the agent's "
+                     "phone rings, and who takes them if the agent cannot (empty: the agent's own first queue).",
+            "agent": "Agent route: a direct line to this agent.",
+        }
         widgets = {
             "greeting": forms.Textarea(attrs={"rows": 2}),
             "whisper": forms.TextInput(attrs={"placeholder": "Call from {source}"}),

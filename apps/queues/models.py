@@ -151,7 +151,11 @@ class QueueEntry(models.Model):
     )
     target_agent = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Only this agent may take it (a transfer to an agent).",
+        help_text="Only this agent may take it (a transfer to an agent, a number routed to an agent).",
+    )
+    target_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The target agent has until then to take it; afterwards any member of the queue may.",
     )
     callback_number = models.CharField(max_length=255, blank=True)
     callback_attempts = models.PositiveSmallIntegerField(

@@ -183,7 +183,8 @@ def agent_queues(agent: Agent) -> QuerySet[Queue]:
 
 
 def agent_workspace(agent: Agent) -> dict:
-    """What the workspace shows live: the agent, their queues' figures, the call on screen (page and snapshot)."""
+    """What the workspace shows live: the agent, their queues' figures, the call on screen, where they may
+    transfer it (page and snapshot)."""
     from apps.agents.messages import agent_summary
     from apps.queues.messages import offer_summary
 
@@ -192,14 +193,18 @@ def agent_workspace(agent: Agent) -> dict:
         "agent": agent_summary(agent),
         "queues": [queue_stats(queue) for queue in agent_queues(agent)],
         "offer": offer_summary(offer) if offer else None,
+        "targets": transfer_targets(agent),
     }
 
 
 def transfer_targets(agent: Agent) -> dict:
-    """Who and where an agent may hand a call to."""
+    """Who and where an agent may hand a call to; colleagues with their status now (kept live by
+    ``agent.presence`` messages), so an agent sees who is free before choosing."""
+    from apps.agents.messages import agent_presence
+
     return {
         "agents": [
-            {"id": a.pk, "name": a.name, "status": a.status}
+            agent_presence(a)
             for a in Agent.objects.exclude(pk=agent.pk).select_related("user").order_by("user__username")
         ],
         "queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.order_by("name")],

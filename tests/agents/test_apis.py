@@ -7,11 +7,12 @@ import json
 
 import httpx
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from apps.agents.models import Agent, Skill
+from apps.agents.services import agent_set_status
 from apps.telnyx.client import TelnyxClient
 from apps.telnyx.models import TelnyxCommand
 from contactcenter.asgi import application
@@ -97,6 +98,32 @@ def test_an_agent_socket_joins_its_own_group_and_may_not_subscribe_to_a_colleagu
         return answers
 
     assert async_to_sync(scenario)() == ["refused", "refused", "subscribed", "subscribed"]
+
+
+def test_an_agents_transfer_list_shows_colleagues_status_and_follows_it_live(client):
+    """Colleagues in no queue of mine too: the list is for transfers, and says only whether they are free."""
+    me, colleague = make_agent("nell"), make_agent("otto")
+    make_queue("Mine", agents=[(1, me)], line=None)
+    client.force_login(me.user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, "/ws/live/", headers=[
+            (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())])
+        connected, _ = await socket.connect()
+        assert connected
+        hello = await socket.receive_json_from()
+        listed = hello["workspace"]["targets"]["agents"]
+        await sync_to_async(agent_set_status)(agent=colleague, status=Agent.Status.AWAY, reason="Lunch")
+        pushed = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return listed, pushed
+
+    listed, pushed = async_to_sync(scenario)()
+    assert [(a["name"], a["status"], a["status_label"]) for a in listed] == [("Otto", "offline", "Offline")]
+    assert pushed["type"] == "agent.presence"
+    assert pushed["agent"] == {"id": colleague.pk, "name": "Otto", "status": "away", "status_label": "Away",
+                               "version": pushed["agent"]["version"]}  # not why: that is between them and supervisors
 
 
 def test_the_softphone_token_is_minted_by_telnyx_for_the_agents_credential(client, telnyx_api, monkeypatch):

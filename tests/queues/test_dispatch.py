@@ -14,6 +14,7 @@ from apps.agents.services import agent_set_status
 from apps.calls.models import Call
 from apps.queues.models import Offer, Queue, QueueEntry
 from apps.queues.services.dispatch import queue_dispatch, queue_dispatch_until_settled
+from apps.queues.services.entries import queue_enter
 from tests.factories import CallFactory
 from tests.queues.conftest import available, make_agent, make_queue
 
@@ -91,6 +92,89 @@ def test_a_transfer_to_an_agent_waits_for_that_agent_only(telnyx_api):
     available(sue)
     queue_dispatch()
     assert Offer.objects.get(entry=entry).agent == sue
+
+
+def _enter_for(agent, queue, priority: int = 100) -> QueueEntry:
+    """A caller handed to ``agent`` (as a blind transfer does, or their direct line), already in Telnyx's queue."""
+    call = CallFactory(status=Call.Status.ANSWERED, from_number="+15553339999")
+    entry = queue_enter(call=call, queue=queue, priority=priority, target_agent=agent)
+    QueueEntry.objects.filter(pk=entry.pk).update(entered_at=timezone.now())
+    entry.refresh_from_db()
+    return entry
+
+
+def test_a_caller_for_a_busy_agent_waits_for_them_then_goes_to_the_whole_queue_after_the_ring_timeout(telnyx_api):
+    sue, tim = make_agent("sue"), make_agent("tim")
+    queue = make_queue("Pool", agents=[(1, sue), (1, tim)], line=None, ring_timeout_secs=20)
+    available(tim)
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.ON_CALL)  # sue is talking to someone else
+    entry = _enter_for(sue, queue)
+    assert entry.target_agent == sue
+    assert 19 <= (entry.target_until - timezone.now()).total_seconds() <= 20
+    assert queue_dispatch().offers == 0  # sue may be free in time: tim does not take her caller yet
+
+    QueueEntry.objects.filter(pk=entry.pk).update(target_until=timezone.now() - timedelta(seconds=1))
+    assert queue_dispatch().offers == 1  # the tick's pass after the ring timeout
+    assert Offer.objects.get(entry=entry).agent == tim
+    entry.refresh_from_db()
+    assert (entry.target_agent, entry.target_until) == (None, None)
+    assert entry.call.events.filter(kind="queue.target_expired").exists()
+
+
+def test_a_caller_meant_for_an_agent_has_them_before_callers_anyone_may_take(telnyx_api):
+    sue = make_agent("sue")
+    queue = make_queue("Pool", agents=[(1, sue)], line=None)
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.WRAP_UP)
+    waiting(queue, 3, ago=300)  # waited longer, but any member may take them
+    entry = _enter_for(sue, queue, priority=0)  # someone who dialled her direct line
+    Agent.objects.filter(pk=sue.pk).update(status=Agent.Status.AVAILABLE)  # her wrap-up is over
+
+    assert queue_dispatch().offers == 1
+    assert Offer.objects.get().entry == entry
+
+
+@pytest.mark.parametrize("status", [Agent.Status.AWAY, Agent.Status.OFFLINE])
+def test_a_caller_for_an_agent_who_is_away_or_offline_goes_to_the_whole_queue_at_once(telnyx_api, status):
+    sue, tim = make_agent("sue"), make_agent("tim")
+    queue = make_queue("Pool", agents=[(1, sue), (1, tim)], line=None)
+    available(tim)
+    Agent.objects.filter(pk=sue.pk).update(status=status)
+    entry = _enter_for(sue, queue)
+    assert (entry.target_agent, entry.target_until) == (None, None)
+    assert entry.call.events.get(kind="queue.target_unavailable").data["status"] == status
+    assert queue_dispatch().offers == 1
+    assert Offer.objects.get(entry=entry).agent == tim
+
+
+def test_callers_of_a_queue_nobody_serves_never_keep_a_free_agent_of_another_queue_idle(telnyx_api):
+    nobody = make_agent("nobody")  # the only member of the first queue, and offline
+    ann = make_agent("ann")
+    unserved = make_queue("Unserved", agents=[(1, nobody)], line=None)
+    served = make_queue("Served", agents=[(1, ann)], line=None)
+    available(ann)
+    waiting(unserved, 5, ago=600)  # waited far longer than anyone in the served queue
+    [caller] = waiting(served)
+
+    # A pass reads a few callers at a time (hundreds in production): the unserved queue's do not fill it.
+    result = queue_dispatch(limit=3)
+    assert result.offers == 1
+    assert Offer.objects.get().entry == caller
+
+
+def test_every_queue_with_a_free_agent_gets_its_turn_within_one_pass(telnyx_api):
+    ann, ben = make_agent("ann"), make_agent("ben")
+    first = make_queue("First", agents=[(1, ann)], line=None)
+    second = make_queue("Second", agents=[(1, ben)], line=None)
+    available(ann, ben)
+    refused = waiting(first, 4, ago=600)
+    for entry in refused:  # ann turned each of them down a moment ago: she is not rung for them again yet
+        Offer.objects.create(entry=entry, agent=ann, dial_to=ann.sip_uri, status=Offer.Status.DECLINED,
+                             ended_at=timezone.now())
+    [other] = waiting(second)
+
+    assert queue_dispatch(limit=3).offers == 1
+    assert Offer.objects.get(status=Offer.Status.RINGING).entry == other
+    assert Offer.objects.get(entry=other).agent == ben
 
 
 def test_an_agent_who_declined_a_caller_is_not_rung_again_for_them_right_away(telnyx_api):

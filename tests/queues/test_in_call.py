@@ -142,6 +142,30 @@ def test_a_blind_transfer_to_an_agent_rings_only_that_agent(center, client):
     center.sandbox.hangup(ccid)
 
 
+def test_a_blind_transfer_to_an_agent_who_is_away_puts_the_caller_in_line_for_the_whole_queue(center, client):
+    agent, queue, ccid, offer = connected(center, client)
+    sam, tom = make_agent("sam"), make_agent("tom")
+    queue.memberships.create(agent=tom, priority=1)
+    center.sandbox.set_destinations({sip("sam"): {"answer": "auto", "ring_ms": 200},
+                                     sip("tom"): {"answer": "auto", "ring_ms": 200}})
+    available(sam, tom)
+    client.force_login(sam.user)
+    assert client.post("/api/agents/me/status/", {"status": "away", "reason": "Lunch"},
+                       content_type="application/json").status_code == 200
+    client.force_login(agent.user)
+    targets = {a["name"]: a["status"] for a in client.get("/agent/").context["initial"]["targets"]["agents"]}
+    assert targets == {"Sam": "away", "Tom": "available"}  # the transfer list says who is free
+
+    post(client, offer, "transfer", {"mode": "blind", "target": "agent", "agent": sam.pk})
+    moved = entry_of(center, ccid, queue=queue, target_agent__isnull=True, priority=100)
+    second = offer_of(center, ccid, agent=tom, status=Offer.Status.CONNECTED)
+    assert not Offer.objects.filter(agent=sam).exists()  # not rung, and not waited for
+    assert call_of(center, ccid).events.filter(kind="queue.target_unavailable").exists()
+    assert moved.place_at == QueueEntry.objects.get(pk=offer.entry_id).place_at
+    center.wait_for(lambda: len(participants(center, second)) == 2, message="caller and tom")
+    center.sandbox.hangup(ccid)
+
+
 def test_a_warm_transfer_to_an_agent_consults_then_hands_the_caller_over(center, client):
     # Uma answers by hand: her phone rings the queue's longest timeout (6 s here) so a busy machine keeps up.
     agent, queue, ccid, offer = connected(center, client, ring_timeout_secs=120)

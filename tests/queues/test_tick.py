@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.agents.services import agent_set_status
+from apps.calls.models import Call
 from apps.queues.models import Offer, QueueEntry
-from apps.queues.services.dispatch import queue_dispatch
+from apps.queues.services.dispatch import BATCH, queue_dispatch
 from apps.queues.services.tick import queues_tick
 from tests.queues.conftest import available, make_agent, make_queue
 from tests.queues.test_dispatch import dialled, waiting
@@ -60,3 +61,23 @@ def test_wrap_up_ends_at_the_queues_limit_not_before(telnyx_api):
     Agent.objects.filter(pk=agent.pk).update(status_changed_at=timezone.now() - timedelta(seconds=46))
     assert queues_tick().wrap_ups_ended == 1
     assert Agent.objects.get(pk=agent.pk).status == Agent.Status.AVAILABLE
+
+
+def test_the_tick_finds_a_free_agent_a_caller_behind_hundreds_waiting_in_a_queue_nobody_serves(telnyx_api):
+    ann = make_agent("ann")
+    unserved = make_queue("Night shift", line=None)  # no members at all
+    served = make_queue("Sales", agents=[(1, ann)], line=None)
+    available(ann)
+    now = timezone.now()
+    calls = Call.objects.bulk_create(
+        Call(call_control_id=f"v3:night-{n}", direction=Call.Direction.INBOUND, status=Call.Status.ANSWERED,
+             from_number=f"+1555444{n:04d}", to_number="+13125550100") for n in range(BATCH + 50)
+    )
+    QueueEntry.objects.bulk_create(
+        QueueEntry(call=call, queue=unserved, entered_at=now, place_at=now - timedelta(minutes=30, seconds=n))
+        for n, call in enumerate(calls)
+    )
+    [caller] = waiting(served)
+
+    assert queues_tick().offers == 1
+    assert Offer.objects.get().entry == caller

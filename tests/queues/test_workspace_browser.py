@@ -11,7 +11,7 @@ from apps.agents.models import Agent
 from apps.queues.models import Disposition, Offer
 from tests.browser import login
 from tests.factories import PASSWORD
-from tests.queues.conftest import QUEUE_LINE, agent_status, make_agent, make_queue, offer_of, sip
+from tests.queues.conftest import QUEUE_LINE, agent_status, available, make_agent, make_queue, offer_of, sip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 CALLER = "+15558675309"
@@ -77,3 +77,30 @@ def test_an_agent_takes_a_queued_call_from_the_workspace_and_wraps_it_up(page, c
     wrapped = Offer.objects.get(pk=offer.pk)
     assert (wrapped.status, wrapped.disposition, wrapped.notes) == (Offer.Status.ENDED, sale, "Ordered two licences.")
     assert wrapped.wrapped_at is not None
+
+
+def test_the_transfer_list_shows_who_is_free_and_follows_colleagues_live(page, center):
+    agent, colleague = make_agent("wendy"), make_agent("xavier")  # xavier serves no queue of hers
+    make_queue("Sales", agents=[(1, agent)], wrap_up_secs=0)
+    center.sandbox.set_destinations({sip("wendy"): {"answer": "auto", "ring_ms": 200}})
+    available(agent)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    login(page, agent.user, PASSWORD)
+    expect(page.locator("[data-live-status]")).to_have_class(re.compile(r"\bonline\b"))
+    ccid = center.sandbox.place_call(from_=CALLER, to=QUEUE_LINE)["call_control_id"]
+    expect(page.locator("[data-in-call]")).to_be_visible(timeout=CALL_MS)
+
+    form = page.locator("[data-transfer-form]")
+    form.locator('select[name="target"]').select_option("agent")
+    choice = form.locator(f'select[name="agent"] option[value="{colleague.pk}"]')
+    expect(choice).to_have_text("Xavier · Offline")
+    form.locator('select[name="agent"]').select_option(str(colleague.pk))
+    expect(page.locator("[data-colleague-hint]")).to_have_text(
+        "Xavier is offline: the caller will wait in the queue for the next agent.")
+
+    available(colleague)  # on his own page, say: hers follows without a reload
+    expect(choice).to_have_text("Xavier · Available")
+    expect(page.locator("[data-colleague-hint]")).to_have_count(0)
+    assert errors == []
+    center.sandbox.hangup(ccid)

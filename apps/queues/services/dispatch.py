@@ -15,8 +15,16 @@ moment. A run that skipped rows it could have used runs again shortly
 after, so a wake is never lost to a busy neighbour (see
 :func:`queue_dispatch_until_settled`).
 
+Each pass reads only the callers a free agent may take (queues a free
+agent serves, callers meant for a free agent), the front of every such
+queue first, so a long line nobody serves never hides a caller an idle agent
+could take. A caller meant for one agent (a transfer, a number routed to
+them) waits for that agent until ``target_until``; a pass after that lets
+the whole queue take them.
+
 Woken after commit by the events that can make a match (a caller enqueued,
-an agent available, an offer ended) and by a periodic tick.
+an agent available, an offer ended) and by a periodic tick (which is what
+notices a target's time running out).
 """
 
 from __future__ import annotations
@@ -30,11 +38,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from apps.agents.models import Agent, AgentSkill
 from apps.agents.services import agent_set_status, on_agent_status
+from apps.calls.services import call_log
 from apps.core.db import on_commit_gathered
 from apps.numbers.validation import looks_like_e164
 from apps.queues.models import Offer, Queue, QueueEntry, QueueMember, QueueSkill
@@ -132,9 +142,12 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
     """
     result = DispatchResult()
     with transaction.atomic():
-        line = list(_ready().order_by("-priority", "place_at", "pk").values_list("pk", "queue_id")[:limit])
+        now = timezone.now()
         free = set(Agent.objects.filter(status=Agent.Status.AVAILABLE).values_list("pk", flat=True))
-        if not line or not free:
+        if not free:
+            return result
+        line = _line(free, now, limit)
+        if not line:
             return result
         entries = {
             entry.pk: entry
@@ -149,6 +162,8 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
         blocked: set[int] = set()
         for pk, queue_id in line:
             entry = entries.get(pk)
+            if entry is not None and entry.target_agent_id and entry.target_until and entry.target_until <= now:
+                _target_expired(entry)
             if entry is None or queue_id in blocked or matcher.waits_for_held(entry):
                 # Held elsewhere (or its agent is): nobody behind it in its queue goes first.
                 blocked.add(queue_id)
@@ -164,6 +179,51 @@ def queue_dispatch(*, limit: int = BATCH) -> DispatchResult:
                 break
         result.more = len(line) >= limit and result.offers > 0
     return result
+
+
+def _line(free: set[int], now, limit: int) -> list[tuple[int, int]]:
+    """The waiting callers some free agent may take, in the order they are served: ``[(entry, queue), ...]``.
+
+    Only queues a free agent serves are read (and callers meant for a free
+    agent), so callers piling up in a queue nobody serves never crowd out
+    those of a queue with idle agents. Within the ``limit``, every such queue
+    gets its turn: the head of each queue is read first, then the second of
+    each, and so on; each queue's part is the front of its line, so "nobody
+    overtakes a caller held elsewhere" still holds. Then all of them are
+    served by priority and place across queues, as agents may serve several
+    (callers meant for one agent first).
+    """
+    serving = QueueMember.objects.filter(agent_id__in=free).values("queue_id")
+    candidates = _ready().filter(
+        # Meant for an agent: only once that agent is free, or their time is up and the queue may take it.
+        Q(queue_id__in=serving) & (Q(target_agent__isnull=True) | Q(target_until__lte=now))
+        | Q(target_agent_id__in=free)
+    )
+    ranked = candidates.annotate(
+        turn=Window(RowNumber(), partition_by=[F("queue_id")],
+                    order_by=[F("priority").desc(), F("place_at").asc(), F("pk").asc()])
+    )
+    rows = list(ranked.order_by("turn", "-priority", "place_at", "pk")
+                .values_list("pk", "queue_id", "priority", "place_at", "target_agent_id", "target_until")[:limit])
+
+    def order(row):
+        pk, _, priority, place_at, target, until = row
+        # A caller only one agent may take (a transfer, their direct line) has that agent first, before callers
+        # anyone may take: these would otherwise take the agent and leave the first waiting for nobody.
+        meant = target is not None and (until is None or until > now)
+        return (not meant, -priority, place_at, pk)
+
+    rows.sort(key=order)
+    return [(row[0], row[1]) for row in rows]
+
+
+def _target_expired(entry: QueueEntry) -> None:
+    """The agent a caller was meant for did not take them in time: any member of the queue may now."""
+    agent_id = entry.target_agent_id
+    entry.target_agent, entry.target_until = None, None
+    entry.save(update_fields=["target_agent", "target_until"])
+    call_log(call=entry.call, kind="queue.target_expired", data={"queue": entry.queue_id, "agent": agent_id})
+    queue_publish_on_commit(entry.queue_id)
 
 
 class _Matcher:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.agents.models import Agent
 from apps.calls.models import Call
 from apps.calls.services import call_command, call_log, call_set_flow
 from apps.queues.models import Queue, QueueEntry
@@ -42,16 +43,23 @@ def queue_enter(
 
     ``place_at`` keeps a place the caller already had (an overflow from
     another queue, a transfer); ``target_agent`` offers it to that agent
-    only. Entering the same queue again while waiting in it returns the
-    entry it already has: a replayed step never enqueues twice.
+    only, for a while (see :func:`entry_target_until`). Entering the same
+    queue again while waiting in it returns the entry it already has: a
+    replayed step never enqueues twice.
     """
     if call.status == Call.Status.ENDED:
         return None
     waiting = QueueEntry.objects.filter(call=call, queue=queue, status__in=QueueEntry.LIVE).first()
     if waiting is not None:
         return waiting
+    target_until = entry_target_until(agent=target_agent, queue=queue) if target_agent is not None else None
+    if target_agent is not None and target_until is None:
+        call_log(call=call, kind="queue.target_unavailable",
+                 data={"queue": queue.pk, "agent": target_agent.name, "status": target_agent.status})
+        target_agent = None  # away or offline: the queue takes the caller at once
     entry = QueueEntry.objects.create(
-        call=call, queue=queue, priority=priority, place_at=place_at or timezone.now(), target_agent=target_agent
+        call=call, queue=queue, priority=priority, place_at=place_at or timezone.now(), target_agent=target_agent,
+        target_until=target_until,
     )
     call_set_flow(call=call, flow=FLOW, state={"queue": queue.pk, "entry": entry.pk})
     body = {"queue_name": queue.telnyx_name}
@@ -66,6 +74,24 @@ def queue_enter(
     call_log(call=call, kind="queue.enter", data={"queue": queue.pk, "name": queue.name, "entry": entry.pk})
     queue_publish_on_commit(queue.pk)
     return entry
+
+
+def entry_target_until(*, agent: Agent, queue: Queue) -> datetime | None:
+    """How long a caller meant for ``agent`` waits for them alone (``None``: not at all).
+
+    An agent who is away or offline (or has no phone) is not coming soon:
+    the caller goes to the whole queue at once. One who is free gets the
+    call now; one busy with another call (ringing, talking, wrapping up)
+    may become free soon. Either way, after the queue's ring timeout the
+    dispatcher lets any member take the caller, so nobody waits on one
+    person for long; if the agent's phone rings out, the offer's failure
+    does the same sooner.
+    """
+    status = Agent.objects.filter(pk=agent.pk).values_list("status", flat=True).first()  # now, not when read
+    agent.status = status or agent.status
+    if status in (None, Agent.Status.OFFLINE, Agent.Status.AWAY) or not agent.dial_target:
+        return None
+    return timezone.now() + timedelta(seconds=queue.ring_timeout_secs)
 
 
 @transaction.atomic(savepoint=False)

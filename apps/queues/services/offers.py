@@ -333,15 +333,16 @@ def offer_failed(customer: Call | None, entry: QueueEntry, offer: Offer) -> None
     if entry.kind == QueueEntry.Kind.CALL and (customer is None or customer.status == Call.Status.ENDED):
         queue_entry_left(entry=entry, reason="hangup")
         return
-    entry.target_agent = None  # a transfer to an agent who did not answer goes to the whole queue
+    # A caller meant for one agent (a transfer, a number routed to them) who did not answer goes to the whole queue.
+    entry.target_agent, entry.target_until = None, None
     if entry.overflow_due:
         from apps.queues.services.customer import entry_overflow
 
-        entry.save(update_fields=["target_agent"])
+        entry.save(update_fields=["target_agent", "target_until"])
         entry_overflow(entry=entry, call=customer)
         return
     entry.status = QueueEntry.Status.WAITING
-    entry.save(update_fields=["status", "target_agent"])
+    entry.save(update_fields=["status", "target_agent", "target_until"])
     queue_publish_on_commit(entry.queue_id)
     dispatch_wake()
 

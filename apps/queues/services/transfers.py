@@ -2,7 +2,10 @@
 
 Blind: the caller goes at once and the agent's leg is hung up (wrap-up).
 To a queue the caller is enqueued there keeping their place; to an agent,
-they wait in the same queue offered to that agent only; to a number, Telnyx
+they wait in the same queue offered to that agent only, and only while that
+agent may take them soon: straight to the whole queue if the agent is away
+or offline, after the queue's ring timeout if they are busy, as soon as
+their phone rings out (see ``entry_target_until``); to a number, Telnyx
 transfers the caller's leg (if nobody answers, the caller goes back to the
 queue they came from, keeping their place).
 

@@ -180,9 +180,20 @@ function Incoming({ offer, agent, sandbox, phone, onError }) {
   );
 }
 
+// What happens to a caller handed to a colleague who is not free: the server's rule, said before the click.
+function colleagueHint(colleague, mode) {
+  if (!colleague || colleague.status === "available") return "";
+  if (mode === "warm") return `${colleague.name} is not available: a warm transfer needs them free.`;
+  if (colleague.status === "away" || colleague.status === "offline") {
+    return `${colleague.name} is ${colleague.status_label.toLowerCase()}: the caller will wait in the queue for the next agent.`;
+  }
+  return `${colleague.name} is busy: the caller waits for them up to the queue's ring time, then goes to the next agent.`;
+}
+
 function Transfer({ offer, targets, onError }) {
   const [form, setForm] = useState({ mode: "blind", target: "queue", agent: "", queue: "", to: "" });
   const set = (name) => (e) => setForm({ ...form, [name]: e.target.value });
+  const colleague = targets.agents.find((a) => String(a.id) === form.agent);
   const live = offer.transfer;
   const start = async (e) => {
     e.preventDefault();
@@ -223,8 +234,14 @@ function Transfer({ offer, targets, onError }) {
       )}
       {form.target === "agent" && (
         <label>Agent <select name="agent" value={form.agent} onChange={set("agent")}>
-          <option value="">–</option>{targets.agents.map((a) => <option value={a.id}>{a.name}</option>)}
+          <option value="">–</option>
+          {targets.agents.map((a) => (
+            <option value={a.id} data-colleague-status={a.status}>{a.name} · {a.status_label}</option>
+          ))}
         </select></label>
+      )}
+      {form.target === "agent" && colleagueHint(colleague, form.mode) && (
+        <p class="hint" data-colleague-hint>{colleagueHint(colleague, form.mode)}</p>
       )}
       {form.target === "number" && (
         <label>Number <input name="to" value={form.to} placeholder="+1… or sip:…" onInput={set("to")} /></label>
@@ -311,6 +328,7 @@ function Workspace() {
   const [agent, setAgent] = useState(initial.agent);
   const [queues, setQueues] = useState(initial.queues);
   const [offer, setOffer] = useState(initial.offer);
+  const [targets, setTargets] = useState(initial.targets);
   const [error, setError] = useState("");
   const [now, setNow] = useState(Date.now());
   const phone = useSoftphone(agent, initial.sandbox);
@@ -320,6 +338,13 @@ function Workspace() {
       setAgent(message.workspace.agent);
       setQueues(message.workspace.queues);
       setOffer(message.workspace.offer);
+      setTargets(message.workspace.targets);
+    } else if (message.type === "agent.presence") {
+      // A colleague's status, for the transfer list.
+      setTargets((current) => ({
+        ...current,
+        agents: current.agents.map((a) => (a.id === message.agent.id && newer(a, message.agent) ? message.agent : a)),
+      }));
     } else if (message.type === "agent.updated" && message.agent.id === initial.agent.id) {
       setAgent((current) => (newer(current, message.agent) ? message.agent : current));
     } else if (message.type === "queue.updated") {
@@ -349,7 +374,7 @@ function Workspace() {
       <div>
         <StatusBar agent={agent} onError={setError} />
         {error && <p class="error" data-error>{error}</p>}
-        <CallPanel offer={shown} agent={agent} sandbox={initial.sandbox} phone={phone} targets={initial.targets}
+        <CallPanel offer={shown} agent={agent} sandbox={initial.sandbox} phone={phone} targets={targets}
           dispositions={initial.dispositions} now={now} onError={setError} />
       </div>
       <div>
