@@ -66,6 +66,9 @@ class NodeSerializer(serializers.Serializer):
     next = serializers.CharField(required=False, allow_blank=True, help_text="Message: next node (empty: hang up).")
     # queue, voicemail
     queue = serializers.IntegerField(required=False, allow_null=True)
+    priority = serializers.IntegerField(
+        required=False, help_text="Enqueue: caller priority, 0-100 (higher is served before those who waited longer)."
+    )
     # forward
     to = serializers.CharField(required=False, allow_blank=True, help_text="Forward: E.164 number or SIP URI.")
     no_answer = serializers.CharField(required=False, allow_blank=True)

@@ -475,7 +475,7 @@ def _queue_done(run: Run, node: IvrNode) -> None:
     _stop_transcription(run)
     _finish(run, Outcome.ENQUEUED, next_key="")
     run.save()  # before the queue replaces the call's flow state
-    queue_enter(call=run.call, queue=node.queue)
+    queue_enter(call=run.call, queue=node.queue, priority=int(node.settings.get("priority") or 0))
 
 
 # Forward

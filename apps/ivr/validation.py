@@ -36,7 +36,8 @@ SETTINGS = {
     Kind.MENU: {"invalid_prompt": None, "timeout_prompt": None, "timeout_secs": 5, "max_tries": 3,
                 "speech": False, "fallback": ""},
     Kind.MESSAGE: {"next": ""},
-    Kind.QUEUE: {},
+    # Higher is served first: a "VIP" option may send callers ahead of the line.
+    Kind.QUEUE: {"priority": 0},
     Kind.FORWARD: {"to": "", "timeout_secs": 30, "no_answer": ""},
     Kind.VOICEMAIL: {"max_length_secs": 120, "finish_key": "#"},
     Kind.HANGUP: {},
@@ -61,6 +62,7 @@ RANGES = {
     (Kind.MENU, "max_tries"): (1, 10),
     (Kind.FORWARD, "timeout_secs"): (5, 120),
     (Kind.VOICEMAIL, "max_length_secs"): (5, 600),
+    (Kind.QUEUE, "priority"): (0, 100),
 }
 PROMPT_REQUIRED = {Kind.MENU, Kind.MESSAGE}
 

@@ -43,7 +43,7 @@ class NumberOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id", "e164", "label", "status", "status_label", "released_at", "telnyx_id", "connection_id",
             "country", "number_type", "locality", "region", "features", "route", "route_label", "greeting",
-            "ivr", "queue", "agent", "forward_to", "forward_timeout", "tracking_source", "tracking_campaign",
+            "ivr", "queue", "queue_priority", "agent", "forward_to", "forward_timeout", "tracking_source", "tracking_campaign",
             "whisper", "record_calls", "call_count", "created_at", "updated_at",
         ]
 
@@ -91,6 +91,10 @@ class NumberDetailApi(APIView):
             queryset=Queue.objects.all(), required=False, allow_null=True,
             help_text="Queue route: the queue. Agent route: where callers wait and fall back to "
                       "(empty: the agent's first queue).",
+        )
+        queue_priority = serializers.IntegerField(
+            min_value=0, max_value=100, required=False,
+            help_text="Queue route: caller priority (higher is served before those who waited longer).",
         )
         agent = serializers.PrimaryKeyRelatedField(queryset=Agent.objects.all(), required=False, allow_null=True,
                                                    help_text="Agent route: the agent this line rings.")

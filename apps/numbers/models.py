@@ -62,6 +62,11 @@ class PhoneNumber(models.Model):
     ivr = models.ForeignKey("ivr.IvrFlow", null=True, blank=True, on_delete=models.PROTECT, related_name="numbers")
     queue = models.ForeignKey("queues.Queue", null=True, blank=True, on_delete=models.PROTECT, related_name="numbers")
     agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="numbers")
+    queue_priority = models.PositiveSmallIntegerField(
+        "caller priority", default=0, validators=[MaxValueValidator(100)],
+        help_text="Queue route: callers of this number are served before those of lower priority who waited "
+                  "longer (e.g. a premium support line). 0 = usual.",
+    )
     forward_to = models.CharField(max_length=255, blank=True, help_text="E.164 number or sip: URI")
     forward_timeout = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(120)],

@@ -53,7 +53,7 @@ def queue_route(call: Call, number: PhoneNumber, event: WebhookEvent) -> None:
         call_log(call=call, kind="rejected", data={"reason": "queue route without a queue"})
         call_reject(call=call)
         return
-    call_set_flow(call=call, flow=ROUTE_FLOW, state={"queue": number.queue_id})
+    call_set_flow(call=call, flow=ROUTE_FLOW, state={"queue": number.queue_id, "priority": number.queue_priority})
     call_answer(call=call, client_state={"flow": ROUTE_FLOW}, key="queue-route:answer")
 
 
@@ -106,5 +106,6 @@ def queue_route_flow(call: Call, event: WebhookEvent) -> None:
         agent_id = call.flow_state.get("agent")
         agent = Agent.objects.filter(pk=agent_id).select_related("user").first() if agent_id else None
         # The agent has them before the queue's callers (the dispatcher serves callers meant for one agent
-        # first); in the queue they keep the place of when they called, at the usual priority.
-        queue_enter(call=call, queue=queue, target_agent=agent)
+        # first); in the queue they keep the place of when they called, at the number's caller priority
+        # (the usual 0 for a direct line).
+        queue_enter(call=call, queue=queue, target_agent=agent, priority=call.flow_state.get("priority", 0))

@@ -312,14 +312,45 @@ def test_a_loop_ends_in_the_flow_fallback_at_the_step_limit(center, queues):
 def test_a_number_routed_to_a_queue_is_answered_and_enqueued(center, queues):
     from tests.factories import PhoneNumberFactory
 
-    PhoneNumberFactory(e164="+13125550160", route="queue", queue=queues["Technical"])
+    PhoneNumberFactory(e164="+13125550160", route="queue", queue=queues["Technical"], queue_priority=3)
     ccid = center.sandbox.place_call(from_=CALLER, to="+13125550160")["call_control_id"]
     entry = enqueued(center, ccid)
     assert entry.queue == queues["Technical"] and entry.position == 1
+    assert entry.priority == 3  # the number's caller priority (a premium line)
     assert [c["action"] for c in sent(center, ccid)] == ["answer", "enqueue"]
     center.sandbox.hangup(ccid)
     ended(center, ccid)
     center.wait_for(lambda: QueueEntry.objects.filter(pk=entry.pk, status="left", leave_reason="hangup").exists())
+
+
+def test_callers_choosing_a_priority_option_are_served_before_those_who_waited_longer(center, queues):
+    from apps.queues.selectors import entry_position
+
+    document = two_level(queues)
+    sales = next(n for n in document["nodes"] if n["key"] == "sales")
+    document["nodes"].append({**sales, "key": "vip", "name": "Gold members", "priority": 5})
+    document["nodes"][0]["options"].append({"digits": "9", "next": "vip", "speech": ""})
+    install(document, IVR_LINE)
+
+    usual = center.sandbox.place_call(from_=CALLER, to=IVR_LINE, dtmf_script=["1"])["call_control_id"]
+    first_in_line = enqueued(center, usual)
+    gold = center.sandbox.place_call(from_="+15557770002", to=IVR_LINE, dtmf_script=["9"])["call_control_id"]
+    vip = enqueued(center, gold)
+
+    assert (first_in_line.priority, vip.priority) == (0, 5)
+    assert (entry_position(vip), entry_position(QueueEntry.objects.get(pk=first_in_line.pk))) == (1, 2)
+    for ccid in (usual, gold):
+        center.sandbox.hangup(ccid)
+        ended(center, ccid)
+
+
+def test_a_caller_priority_outside_0_to_100_is_refused_on_save(client, admin_user, queues):
+    document = two_level(queues)
+    next(n for n in document["nodes"] if n["key"] == "sales")["priority"] = 500
+    client.force_login(admin_user)
+    response = client.post("/api/ivr/flows/", document, content_type="application/json")
+    assert response.status_code == 400
+    assert "Node 'sales'" in str(response.json()) and "priority must be between 0 and 100" in str(response.json())
 
 
 # --- Commands Telnyx refuses ----------------------------------------------------------

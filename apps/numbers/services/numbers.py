@@ -12,13 +12,13 @@ from apps.numbers.validation import country_of, destination_normalize, e164_norm
 
 # What an admin may change on a number (the rest comes from Telnyx).
 EDITABLE_FIELDS = (
-    "label", "route", "greeting", "ivr", "queue", "agent", "forward_to", "forward_timeout",
+    "label", "route", "greeting", "ivr", "queue", "queue_priority", "agent", "forward_to", "forward_timeout",
     "tracking_source", "tracking_campaign", "whisper", "record_calls",
 )
 # Reset when a number comes back after a release: the old owner's routing
 # (a forward to someone's phone) must not silently apply to the new one.
 _RESET_ON_REACQUIRE = {
-    "route": PhoneNumber.Route.GREETING, "greeting": "", "ivr": None, "queue": None, "agent": None,
+    "route": PhoneNumber.Route.GREETING, "greeting": "", "ivr": None, "queue": None, "queue_priority": 0, "agent": None,
     "forward_to": "", "tracking_source": "", "tracking_campaign": "", "whisper": "", "record_calls": False,
 }
 

@@ -18,7 +18,7 @@ function kindDefaults(kind) {
       return { prompt: tts(), options: [{ digits: "1", speech: "", next: "" }], fallback: "", timeout_secs: 5,
         max_tries: 3, speech: false, invalid_prompt: null, timeout_prompt: null };
     case "message": return { prompt: tts(), next: "" };
-    case "queue": return { prompt: null, queue: null };
+    case "queue": return { prompt: null, queue: null, priority: 0 };
     case "forward": return { prompt: null, to: "", timeout_secs: 30, no_answer: "" };
     case "voicemail": return { prompt: null, queue: null, max_length_secs: 120, finish_key: "#" };
     case "hours":
@@ -195,7 +195,14 @@ function KindEditor({ node, set, nodes, choices }) {
     case "message":
       return <Field label="Then"><NodeSelect name="next" value={node.next} nodes={nodes} empty="Hang up" onChange={(v) => set({ next: v })} /></Field>;
     case "queue":
-      return <Field label="Queue"><QueueSelect value={node.queue} queues={choices.queues} empty="— choose —" onChange={(v) => set({ queue: v })} /></Field>;
+      return (
+        <>
+          <Field label="Queue"><QueueSelect value={node.queue} queues={choices.queues} empty="— choose —" onChange={(v) => set({ queue: v })} /></Field>
+          <Field label="Caller priority" hint="0 = usual; higher is served before callers who waited longer">
+            <input name="priority" type="number" min="0" max="100" value={node.priority ?? 0}
+              onInput={(e) => set({ priority: Number(e.target.value) })} /></Field>
+        </>
+      );
     case "forward":
       return (
         <div class="row">
