@@ -258,6 +258,8 @@ class OfferOutputSerializer(serializers.Serializer):
     conference = serializers.CharField()
     disposition = serializers.IntegerField(allow_null=True)
     notes = serializers.CharField()
+    wrapped_at = serializers.DateTimeField(allow_null=True)
+    awaits_wrap_up = serializers.BooleanField(help_text="Talked on, ended, and no disposition given yet.")
     transfer = serializers.DictField(allow_null=True)
     card = serializers.DictField(allow_null=True)
     version = serializers.IntegerField()

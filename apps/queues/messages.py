@@ -35,6 +35,7 @@ def offer_summary(offer: Offer, *, card: bool = True) -> dict:
         "disposition": offer.disposition_id,
         "notes": offer.notes,
         "wrapped_at": offer.wrapped_at,
+        "awaits_wrap_up": offer.awaits_wrap_up,
         "transfer": transfer_summary(transfer),
         "card": offer_card(offer) if card else None,
         "version": offer.version,

@@ -253,6 +253,13 @@ class Offer(models.Model):
         ]
         indexes = [models.Index(fields=["created_at"], condition=Q(status="ringing"), name="offer_ringing")]
 
+    @property
+    def awaits_wrap_up(self) -> bool:
+        """A call the agent talked on and has not yet given a disposition (a call-back
+        the customer never answered had no conversation to wrap up)."""
+        return (self.status == self.Status.ENDED and self.answered_at is not None and self.wrapped_at is None
+                and self.end_reason != "callback not answered")
+
     def __str__(self):
         return f"offer {self.pk} of entry {self.entry_id} to {self.agent_id} ({self.status})"
 

@@ -168,14 +168,24 @@ def previous_calls(call: Call, limit: int = PREVIOUS_CALLS) -> list[dict]:
     return rows
 
 
+# How long an ended call the agent has not wrapped up stays on their screen
+# (its disposition can still be given once the wrap-up time is over).
+UNWRAPPED_SHOWN_FOR = timedelta(hours=1)
+
+
 def agent_current_offer(agent: Agent) -> Offer | None:
-    """The call on the agent's screen: ringing or up, or the last one while they wrap it up."""
+    """The call on the agent's screen: ringing or up; else the last one while they wrap it up, or,
+    once wrap-up time is over (or the queue has none), until they give it a disposition."""
     live = Offer.objects.filter(agent=agent, status__in=Offer.LIVE).order_by("-created_at").first()
     if live is not None:
         return live
+    last = Offer.objects.filter(agent=agent, answered_at__isnull=False).order_by("-answered_at").first()
+    if last is None:
+        return None
     if agent.status == Agent.Status.WRAP_UP:
-        return Offer.objects.filter(agent=agent, answered_at__isnull=False).order_by("-answered_at").first()
-    return None
+        return last
+    recent = last.ended_at is not None and last.ended_at > timezone.now() - UNWRAPPED_SHOWN_FOR
+    return last if last.awaits_wrap_up and recent else None
 
 
 def agent_queues(agent: Agent) -> QuerySet[Queue]:

@@ -276,7 +276,7 @@ function InCall({ offer, targets, now, onError }) {
   );
 }
 
-function WrapUp({ offer, dispositions, onError }) {
+function WrapUp({ offer, dispositions, inWrapUp, onError }) {
   const [disposition, setDisposition] = useState("");
   const [notes, setNotes] = useState("");
   const submit = async (e) => {
@@ -293,7 +293,9 @@ function WrapUp({ offer, dispositions, onError }) {
         </select>
       </label>
       <label>Notes <textarea name="notes" rows="3" value={notes} onInput={(e) => setNotes(e.target.value)} /></label>
-      <button type="submit" class="primary">Done: back to available</button>
+      {/* Once the wrap-up time is over (or the queue has none) the agent is already available:
+          the call stays here until it has a disposition, or the next call comes. */}
+      <button type="submit" class="primary">{inWrapUp ? "Done: back to available" : "Save"}</button>
     </form>
   );
 }
@@ -302,7 +304,7 @@ function CallPanel({ offer, agent, sandbox, phone, targets, dispositions, now, o
   if (!offer) {
     return <section class="card call-panel idle" data-no-call><p class="hint">No call right now. Calls offered to you appear here.</p></section>;
   }
-  const wrapping = agent.status === "wrap_up" && offer.answered_at && !offer.wrapped_at;
+  const wrapping = offer.awaits_wrap_up;
   return (
     <section class={`card call-panel ${offer.status}`} data-offer={offer.id} data-offer-status={offer.status}>
       <h2>{offer.status === "ringing" ? "Incoming call" : offer.status === "connected" ? "On a call" : "Call ended"}
@@ -310,7 +312,7 @@ function CallPanel({ offer, agent, sandbox, phone, targets, dispositions, now, o
       {offer.card && <Card card={offer.card} answeredAt={offer.answered_at} now={now} />}
       {offer.status === "ringing" && <Incoming offer={offer} agent={agent} sandbox={sandbox} phone={phone} onError={onError} />}
       {offer.status === "connected" && <InCall offer={offer} targets={targets} now={now} onError={onError} />}
-      {wrapping && <WrapUp offer={offer} dispositions={dispositions} onError={onError} />}
+      {wrapping && <WrapUp offer={offer} dispositions={dispositions} inWrapUp={agent.status === "wrap_up"} onError={onError} />}
     </section>
   );
 }
@@ -367,7 +369,7 @@ function Workspace() {
   }, []);
 
   const shown = offer && (["ringing", "connected"].includes(offer.status)
-    || (agent.status === "wrap_up" && offer.answered_at && !offer.wrapped_at)) ? offer : null;
+    || offer.awaits_wrap_up || (agent.status === "wrap_up" && offer.answered_at)) ? offer : null;
 
   return (
     <div class="workspace-grid">
