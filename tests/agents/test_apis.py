@@ -8,15 +8,13 @@ import json
 import httpx
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from apps.agents.models import Agent, Skill
 from apps.agents.services import agent_set_status
 from apps.telnyx.client import TelnyxClient
 from apps.telnyx.models import TelnyxCommand
-from contactcenter.asgi import application
 from tests.factories import UserFactory
+from tests.live import live_socket
 from tests.queues.conftest import make_agent, make_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -80,11 +78,9 @@ def test_an_agent_socket_joins_its_own_group_and_may_not_subscribe_to_a_colleagu
     queue = make_queue("Mine", agents=[(1, me)], line=None)
     other = make_queue("Theirs", agents=[(1, colleague)], line=None)
     client.force_login(me.user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
     async def scenario():
-        socket = WebsocketCommunicator(application, "/ws/live/", headers=[
-            (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())])
+        socket = live_socket(client)
         connected, _ = await socket.connect()
         assert connected
         hello = await socket.receive_json_from()
@@ -105,11 +101,9 @@ def test_an_agents_transfer_list_shows_colleagues_status_and_follows_it_live(cli
     me, colleague = make_agent("nell"), make_agent("otto")
     make_queue("Mine", agents=[(1, me)], line=None)
     client.force_login(me.user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
     async def scenario():
-        socket = WebsocketCommunicator(application, "/ws/live/", headers=[
-            (b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())])
+        socket = live_socket(client)
         connected, _ = await socket.connect()
         assert connected
         hello = await socket.receive_json_from()

@@ -2,24 +2,17 @@
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
 
 from apps.calls.services import call_apply_event, call_for_event
 from apps.core.consumers import CLOSE_FORBIDDEN, CLOSE_RECHECK, CLOSE_UNAUTHENTICATED
 from apps.telnyx.events import parse_event
-from contactcenter.asgi import application
+from tests.live import live_socket
 from tests.telnyx_webhooks import call_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _communicator(client=None):
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if client is not None:
-        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        headers.append((b"cookie", cookie.encode()))
-    return WebsocketCommunicator(application, "/ws/live/", headers=headers)
+_communicator = live_socket
 
 
 def _apply(body):

@@ -10,6 +10,7 @@ from apps.calls.models import Call
 from apps.numbers.models import PhoneNumber
 from apps.queues.models import Offer, Queue, QueueEntry, QueueMember
 from tests.factories import UserFactory
+from tests.ivr.conftest import queues  # noqa: F401  (the IVR flows' queues: the call-card test routes through one)
 
 QUEUE_LINE = "+13125550160"
 

@@ -10,7 +10,6 @@ from apps.calls.models import Call
 from apps.numbers.models import PhoneNumber
 from apps.queues.models import Disposition, Offer, QueueEntry, QueueMember
 from tests.factories import CallFactory
-from tests.ivr.conftest import queues  # noqa: F401  (the IVR tests' queues)
 from tests.ivr.flows import install, two_level
 from tests.ivr.test_e2e import CALLER, IVR_LINE
 from tests.queues.conftest import available, make_agent, offer_of, sip
