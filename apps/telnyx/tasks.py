@@ -59,6 +59,7 @@ def telnyx_command_send_task(self, command_pk: int) -> None:
         else:
             services.command_retry_later(command_pk=command_pk, error=exc, countdown=countdown)
             raise self.retry(countdown=countdown, exc=exc)
+        return
     services.command_succeed(command_pk=command_pk, status=status, response=body)
 
 

@@ -94,9 +94,11 @@ def _ago(seconds: float):
 
 
 def _send_with_retries(command: TelnyxCommand, monkeypatch) -> None:
-    """Run the send task eagerly; each retry it asks for runs at once (no countdown)."""
+    """Run the send task eagerly; each retry it asks for runs at once (no countdown). The
+    last run must end cleanly: a failed command is recorded, not a crashed task."""
     monkeypatch.setitem(celery_app.conf, "task_eager_propagates", False)
-    telnyx_command_send_task.apply(args=[command.pk])
+    result = telnyx_command_send_task.apply(args=[command.pk])
+    assert result.successful(), result.traceback
 
 
 def test_a_command_that_keeps_failing_is_failed_with_the_reason_and_its_id_never_changes(db, telnyx, monkeypatch):
@@ -109,6 +111,16 @@ def test_a_command_that_keeps_failing_is_failed_with_the_reason_and_its_id_never
     assert "HTTP 503" in command.error
     assert set(telnyx.command_ids) == {str(command.command_id)}
     assert command.attempts == 6  # the first run and five retries
+
+
+def test_a_command_telnyx_refuses_is_failed_once_and_the_task_ends_cleanly(db, telnyx, monkeypatch):
+    telnyx.answers = [422]
+    command = _command()
+    _send_with_retries(command, monkeypatch)
+
+    command.refresh_from_db()
+    assert (command.status, command.response_status, command.attempts) == (TelnyxCommand.Status.FAILED, 422, 1)
+    assert len(telnyx.requests) == 1
 
 
 def test_a_retry_that_would_land_after_the_window_fails_instead(db, telnyx, monkeypatch):
