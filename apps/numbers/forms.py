@@ -24,6 +24,14 @@ class PhoneNumberForm(forms.ModelForm):
             "forward_to": forms.TextInput(attrs={"placeholder": "+13125550150 or sip:desk@example.com"}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Most numbers never need it: left empty, callers get the usual priority.
+        self.fields["queue_priority"].required = False
+
+    def clean_queue_priority(self):
+        return self.cleaned_data.get("queue_priority") or 0
+
     def clean_forward_to(self):
         value = self.cleaned_data.get("forward_to") or ""
         if not value:
