@@ -53,7 +53,7 @@ from apps.ivr.hours import is_open, ivr_now
 from apps.ivr.models import IvrFlow, IvrNode, IvrStep
 from apps.ivr.prompts import gather_command, play_command, tts
 from apps.numbers.models import PhoneNumber
-from apps.numbers.validation import looks_like_e164
+from apps.numbers.validation import presented_caller_id
 from apps.queues.services import queue_enter
 from apps.recordings.voicemail.services import voicemail_box_for
 from apps.telnyx.client import CALL_GONE_CODE
@@ -486,13 +486,11 @@ def _forward_enter(run: Run, node: IvrNode, notice: dict | None) -> None:
 def _forward_done(run: Run, node: IvrNode) -> None:
     _stop_transcription(run)
     target_state = {"flow": FORWARD_FLOW, "parent": run.call.pk, "step": run.step}
-    caller = run.call.from_number
     body = {
         "to": node.settings["to"],
         # Whoever answers sees who is calling; without "from" Telnyx shows the
-        # number the caller dialled (our IVR line). An anonymous caller (or a
-        # SIP URI) is not a valid caller id, so then it is the line after all.
-        "from": caller if looks_like_e164(caller) else run.call.to_number,
+        # number the caller dialled (our IVR line).
+        "from": presented_caller_id(run.call.from_number, run.call.to_number),
         "timeout_secs": int(node.settings.get("timeout_secs") or 30),
         "target_leg_client_state": client_state_encode(target_state),
     }

@@ -44,7 +44,7 @@ from apps.calls.services import (
     call_speak,
 )
 from apps.numbers.models import PhoneNumber
-from apps.numbers.validation import looks_like_e164
+from apps.numbers.validation import presented_caller_id
 from apps.telnyx.client_state import client_state_encode
 from apps.telnyx.events import WebhookEvent
 from apps.telnyx.models import TelnyxCommand
@@ -128,11 +128,8 @@ def _dial(call: Call) -> None:
 
 
 def forward_caller_id(call: Call) -> str:
-    """The caller's number, so the person answering sees who calls; the tracking
-    number when the caller withheld theirs (Telnyx wants ``from`` in E.164)."""
-    if looks_like_e164(call.from_number):
-        return call.from_number
-    return call.phone_number.e164 if call.phone_number_id else call.to_number
+    """The caller's number, or the tracking number when the caller withheld theirs."""
+    return presented_caller_id(call.from_number, call.phone_number.e164 if call.phone_number_id else call.to_number)
 
 
 def _connected(call: Call, event: WebhookEvent) -> None:

@@ -73,3 +73,10 @@ def country_of(e164: str) -> str:
 def looks_like_e164(value: str) -> bool:
     """A caller's number worth looking up: + and 8 to 15 digits (callers are not validated)."""
     return bool(re.fullmatch(r"\+\d{8,15}", value or ""))
+
+
+def presented_caller_id(caller: str, line: str) -> str:
+    """The caller ID of a leg we dial on a caller's behalf: their own number, so whoever answers
+    sees who calls; the line they called when theirs cannot be shown (withheld, "anonymous",
+    a SIP URI: Telnyx wants ``from`` in E.164)."""
+    return caller if looks_like_e164(caller) else line

@@ -267,7 +267,7 @@ def telnyx_message(exc: TelnyxError) -> str:
 
 # Ordering ---------------------------------------------------------------------------
 def _run_order(job: NumberJob) -> float | None:
-    owned = None
+    owned = None  # the account's record of the number, once we know it is ours
     if not job.telnyx_order_id:
         wait, owned = _order_place(job)
         if wait:
@@ -282,12 +282,10 @@ def _run_order(job: NumberJob) -> float | None:
             reason = _order_failure(order)
             _step(job, telnyx_order_id="", order_sent_at=None, reference=uuid.uuid4())
             raise ApplicationError(reason)
-        _step(job, step="Assigning the number to this center")
-        owned = numbers_api.owned_find(job.phone_number)
-        if owned is None:  # bought but not listed yet: try again shortly
-            raise TelnyxError(f"{job.phone_number} is not listed among the account's numbers yet")
-    else:
-        _step(job, step="Assigning the number to this center")
+    _step(job, step="Assigning the number to this center")
+    owned = owned or numbers_api.owned_find(job.phone_number)
+    if owned is None:  # bought but not listed yet: try again shortly
+        raise TelnyxError(f"{job.phone_number} is not listed among the account's numbers yet")
     with transaction.atomic():
         number, _ = phone_number_acquire(
             e164=job.phone_number, telnyx_id=str(owned["id"]), connection_id=owned.get("connection_id") or "",

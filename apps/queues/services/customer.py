@@ -211,10 +211,7 @@ def entry_overflow(*, entry: QueueEntry, call: Call) -> None:
 def callback_request(*, entry: QueueEntry, call: Call) -> QueueEntry:
     """The caller hangs up but keeps their place: a call-back entry waits in the line where they were."""
     queue_entry_left(entry=entry, reason="callback")
-    callback = QueueEntry.objects.create(
-        call=call, queue=entry.queue, kind=QueueEntry.Kind.CALLBACK, priority=entry.priority,
-        place_at=entry.place_at, callback_number=call.from_number, entered_at=timezone.now(),
-    )
+    callback = _callback_in_line(entry, number=call.from_number)
     _no_agent(call)
     call_log(call=call, kind="queue.callback", data={"entry": callback.pk, "number": call.from_number})
     call_speak(call=call, text=CALLBACK_GOODBYE, client_state=caller_state(entry, phase="callback_bye"),
@@ -310,6 +307,14 @@ def callback_leg_event(call: Call, event: WebhookEvent) -> None:
             offer_hangup_leg(offer, "callback-ended")
 
 
+def _callback_in_line(entry: QueueEntry, *, number: str, **fields) -> QueueEntry:
+    """A call-back request waiting where ``entry`` was in line (its place and priority)."""
+    return QueueEntry.objects.create(
+        call=entry.call, queue=entry.queue, kind=QueueEntry.Kind.CALLBACK, priority=entry.priority,
+        place_at=entry.place_at, callback_number=number, entered_at=timezone.now(), **fields,
+    )
+
+
 def callback_missed(*, entry: QueueEntry, offer: Offer) -> QueueEntry | None:
     """The call-back did not reach the caller: the request goes back in line at its place, or, after
     ``CALLBACK_ATTEMPTS`` tries, leaves it as failed (the queue's page lists it for supervisors).
@@ -330,12 +335,8 @@ def callback_missed(*, entry: QueueEntry, offer: Offer) -> QueueEntry | None:
         return None
     entry.leave_reason = "callback missed"
     entry.save(update_fields=["callback_attempts", "leave_reason"])
-    now = timezone.now()
-    again = QueueEntry.objects.create(
-        call=entry.call, queue=entry.queue, kind=QueueEntry.Kind.CALLBACK, priority=entry.priority,
-        place_at=entry.place_at, callback_number=entry.callback_number, entered_at=now,
-        callback_attempts=attempts, not_before=now + CALLBACK_RETRY_AFTER,
-    )
+    again = _callback_in_line(entry, number=entry.callback_number, callback_attempts=attempts,
+                              not_before=timezone.now() + CALLBACK_RETRY_AFTER)
     call_log(call=entry.call, kind="queue.callback.requeued",
              data={"entry": again.pk, "attempt": attempts + 1, "not_before": again.not_before.isoformat()})
     queue_publish_on_commit(entry.queue_id)

@@ -46,7 +46,7 @@ from apps.agents.models import Agent, AgentSkill
 from apps.agents.services import agent_set_status, on_agent_status
 from apps.calls.services import call_log
 from apps.core.db import on_commit_gathered
-from apps.numbers.validation import looks_like_e164
+from apps.numbers.validation import presented_caller_id
 from apps.queues.models import Offer, Queue, QueueEntry, QueueMember, QueueSkill
 from apps.queues.realtime import offer_publish, queue_publish_on_commit
 from apps.telnyx.client_state import client_state_encode
@@ -330,7 +330,7 @@ def offer_dial(*, offer: Offer, entry: QueueEntry) -> None:
     body = {
         "to": offer.dial_to,
         # The agent's phone shows who is calling; a withheld number shows the line they dialled.
-        "from": caller if looks_like_e164(caller) else call.to_number,
+        "from": presented_caller_id(caller, call.to_number),
         "from_display_name": display_name(f"{queue.name} {call.caller_name or caller}"),
         "connection_id": call.connection_id or settings.TELNYX_CONNECTION_ID,
         "timeout_secs": queue.ring_timeout_secs,

@@ -254,13 +254,9 @@ def _leg_ended(customer: Call | None, entry: QueueEntry, offer: Offer, cause: st
         _agent_dropped(offer)
     elif offer.status == Status.CONNECTED:
         offer_end(offer, Status.ENDED, offer.end_reason or ("hung up" if cause == "normal_clearing" else cause or "ended"))
-        if _callback_unreached(entry, offer):
-            # Nobody talked, so there is nothing to wrap up (the request waits in line again): the
-            # agent passes through wrap-up at once, as with a queue that has none.
-            if agent_set_status(agent=offer.agent, status=Agent.Status.WRAP_UP, expected=Agent.Status.ON_CALL):
-                agent_set_status(agent=offer.agent, status=Agent.Status.AVAILABLE, expected=Agent.Status.WRAP_UP)
-        else:
-            wrap_up_start(offer)
+        # A call-back nobody answered had no talk to wrap up (the request waits in line again):
+        # the agent passes through wrap-up at once, as with a queue that has none.
+        wrap_up_start(offer, seconds=0 if _callback_unreached(entry, offer) else None)
         release_customer(offer, customer)
     elif offer.status == Status.ENDED:
         wrap_up_start(offer)  # ended by a transfer earlier; the leg is down now
@@ -365,12 +361,14 @@ def release_customer(offer: Offer, customer: Call | None) -> None:
 
 
 # --- Wrap-up -----------------------------------------------------------------------------
-def wrap_up_start(offer: Offer) -> None:
-    """The agent's leg is down: wrap-up for the queue's limit (none: straight back to available)."""
+def wrap_up_start(offer: Offer, *, seconds: int | None = None) -> None:
+    """The agent's leg is down: wrap-up for ``seconds``, by default the queue's limit
+    (none: straight back to available)."""
     agent = offer.agent
     if not agent_set_status(agent=agent, status=Agent.Status.WRAP_UP, expected=Agent.Status.ON_CALL):
         return
-    seconds = offer.entry.queue.wrap_up_secs
+    if seconds is None:
+        seconds = offer.entry.queue.wrap_up_secs
     if seconds == 0:
         agent_set_status(agent=agent, status=Agent.Status.AVAILABLE, expected=Agent.Status.WRAP_UP)
         return

@@ -32,7 +32,7 @@ from apps.agents.services import agent_set_status
 from apps.calls.models import Call
 from apps.calls.services import call_command, call_hangup, call_log, call_set_flow
 from apps.core.exceptions import ApplicationError
-from apps.numbers.validation import destination_normalize, looks_like_e164
+from apps.numbers.validation import destination_normalize, presented_caller_id
 from apps.queues.models import Offer, Queue, QueueEntry, Transfer
 from apps.queues.realtime import offer_publish
 from apps.queues.services.dispatch import offer_dial
@@ -106,7 +106,7 @@ def _blind(customer: Call, entry: QueueEntry, offer: Offer, transfer: Transfer) 
             call=customer, action="transfer",
             body={
                 "to": transfer.to_number,
-                "from": customer.from_number if looks_like_e164(customer.from_number) else customer.to_number,
+                "from": presented_caller_id(customer.from_number, customer.to_number),
                 "timeout_secs": NUMBER_RING_SECS,
                 "target_leg_client_state": client_state_encode({"flow": TRANSFER_FLOW, "transfer": transfer.pk}),
             },
