@@ -126,9 +126,11 @@ class Run:
         return int(self.state.get("step") or 0)
 
     def client_state(self, **extra) -> dict:
-        # The step is what guards against replays; the node is there for
-        # whoever reads a webhook (logs, the event log on the call page).
-        return {"flow": FLOW, "step": self.step, "node": self.state.get("node") or "", **extra}
+        # The step is what guards against replays; the phase tells apart the
+        # audio of one step (a voicemail's prompt, then its goodbye); the node
+        # is there for whoever reads a webhook (logs, the event log on the call page).
+        return {"flow": FLOW, "step": self.step, "phase": self.state.get("phase") or "",
+                "node": self.state.get("node") or "", **extra}
 
     def key(self, what: str) -> str:
         return f"ivr:{self.step}:{what}"
@@ -186,7 +188,12 @@ def _handler_for(run: Run, event: WebhookEvent):
     # being heard now, whatever client_state Telnyx attaches to it.
     if event.event_type != "call.transcription" and event.client_state.get("step") != run.step:
         return None  # an earlier step's event (late, or delivered again)
-    return PHASES.get(run.state.get("phase") or "", {}).get(event.event_type)
+    phase = run.state.get("phase") or ""
+    if event.event_type in MEDIA_ENDED and event.client_state.get("phase", phase) != phase:
+        # The end of audio an earlier phase of this step played, delivered again or late
+        # (the voicemail prompt's, once the goodbye plays): it must not end the goodbye.
+        return None
+    return PHASES.get(phase, {}).get(event.event_type)
 
 
 def enter(run: Run, key: str, *, attempt: int = 1, notice: dict | None = None) -> None:

@@ -73,7 +73,7 @@ def test_every_command_of_a_step_carries_the_step_in_its_client_state(deliver, t
     gathers = bodies(telnyx_api, "gather_using_speak")
     notices = bodies(telnyx_api, "speak")
     assert [client_state_decode(b["client_state"])["step"] for b in gathers] == [1, 2]
-    assert client_state_decode(notices[0]["client_state"]) == {"flow": "ivr", "step": 2, "node": "main"}
+    assert client_state_decode(notices[0]["client_state"]) == {"flow": "ivr", "step": 2, "phase": "notice", "node": "main"}
     assert all(b["maximum_tries"] == 1 and b["timeout_millis"] == 3000 for b in gathers)
 
 
@@ -123,6 +123,24 @@ def test_a_hang_up_while_recording_a_voicemail_keeps_the_message(deliver, telnyx
     assert voicemail.box.pk == record_state["box"] and voicemail.box.ivr.name == "Test IVR"
     assert voicemail.call.call_control_id == CCID and voicemail.recording.telnyx_recording_id == "rec-vm-1"
     assert len(telnyx_api.requests) == requests  # and the ended call is sent nothing (no goodbye)
+
+
+def test_the_voicemail_prompts_end_delivered_again_does_not_cut_the_goodbye(deliver, telnyx_api, queues):
+    install(two_level(queues), LINE)
+    deliver("call.initiated")
+    deliver("call.answered", step=0)
+    deliver("call.gather.ended", step=1, digits="3", status="valid")
+    prompt_state = client_state_decode(bodies(telnyx_api, "speak")[0]["client_state"])
+    deliver("call.speak.ended", state=prompt_state, step=2, status="completed")
+    record_state = client_state_decode(bodies(telnyx_api, "record_start")[0]["client_state"])
+    deliver("call.recording.saved", state=record_state, step=2, recording_id="rec-vm-2", channels="single",
+            recording_urls={"mp3": "http://127.0.0.1:9/rec-vm-2.mp3"})
+    [goodbye] = [b for b in bodies(telnyx_api, "speak") if "Goodbye" in b["payload"]]
+
+    deliver("call.speak.ended", state=prompt_state, step=2, status="completed")  # the prompt's, again
+    assert not bodies(telnyx_api, "hangup")
+    deliver("call.speak.ended", state=client_state_decode(goodbye["client_state"]), step=2, status="completed")
+    assert len(bodies(telnyx_api, "hangup")) == 1
 
 
 def test_queue_events_in_any_order_leave_the_entry_right(deliver, webhook, telnyx_api, queues):
